@@ -1,0 +1,49 @@
+namespace WampContracts.Transport;
+
+/// <summary>
+/// A message-based, reliable, ordered, full-duplex channel that carries one serialized WAMP message per
+/// message. One reader and one writer may use it at the same time.
+/// </summary>
+public interface IWampTransport : IAsyncDisposable
+{
+    /// <summary>Sends one whole message.</summary>
+    ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Receives the next whole message into memory the caller then owns. Returns
+    /// <see cref="WampReceiveResult.Closed"/> once the peer has closed the transport.
+    /// </summary>
+    ValueTask<WampReceiveResult> ReceiveAsync(CancellationToken cancellationToken);
+
+    /// <summary>Closes the transport gracefully, bounded by <paramref name="cancellationToken"/>.</summary>
+    ValueTask CloseAsync(CancellationToken cancellationToken);
+
+    /// <summary>Tears the transport down at once; pending sends and receives fail.</summary>
+    void Abort();
+}
+
+/// <summary>What one receive produced.</summary>
+public readonly struct WampReceiveResult
+{
+    private WampReceiveResult(ReadOnlyMemory<byte> message, bool oversized, bool closed)
+    {
+        Message = message;
+        Oversized = oversized;
+        IsClosed = closed;
+    }
+
+    /// <summary>The message; for an oversized one only its first bytes (enough to name the request).</summary>
+    public ReadOnlyMemory<byte> Message { get; }
+
+    /// <summary>The message was larger than the transport's limit and was discarded past its first bytes.</summary>
+    public bool Oversized { get; }
+
+    /// <summary>The peer closed the transport: there are no more messages.</summary>
+    public bool IsClosed { get; }
+
+    public static WampReceiveResult Closed => new(default, false, true);
+
+    public static WampReceiveResult Whole(ReadOnlyMemory<byte> message) => new(message, false, false);
+
+    public static WampReceiveResult Truncated(ReadOnlyMemory<byte> prefix) => new(prefix, true, false);
+}

@@ -1,0 +1,142 @@
+using System.Buffers;
+using System.Net.WebSockets;
+
+namespace WampContracts.Transport;
+
+/// <summary>
+/// WAMP over a WebSocket with the <c>wamp.2.json</c> subprotocol: one text message per WAMP message.
+/// Wraps a client (<see cref="ClientWebSocket"/>) or a server-side socket alike.
+/// </summary>
+public sealed class WebSocketTransport : IWampTransport
+{
+    /// <summary>The WebSocket subprotocol for WAMP with JSON.</summary>
+    public const string JsonSubprotocol = "wamp.2.json";
+
+    /// <summary>How many leading bytes of an oversized message are kept, to name the request it belongs to.</summary>
+    internal const int OversizedPrefixLength = 4096;
+
+    private readonly WebSocket _socket;
+    private readonly int _maxMessageSize;
+    private byte[] _receiveBuffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+
+    /// <param name="socket">An open WebSocket that negotiated <c>wamp.2.json</c>.</param>
+    /// <param name="maxMessageSize">Larger incoming messages are discarded past their first bytes and reported as oversized.</param>
+    public WebSocketTransport(WebSocket socket, int maxMessageSize = 16 * 1024 * 1024)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxMessageSize, 64);
+        _socket = socket;
+        _maxMessageSize = maxMessageSize;
+    }
+
+    /// <summary>Opens a client WebSocket to <paramref name="url"/> asking for <c>wamp.2.json</c>.</summary>
+    /// <exception cref="WampConnectionException">The connection failed, timed out, or the server chose no WAMP subprotocol.</exception>
+    public static async Task<WebSocketTransport> ConnectAsync(Uri url, TimeSpan connectTimeout, int maxMessageSize, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        var socket = new ClientWebSocket();
+        socket.Options.AddSubProtocol(JsonSubprotocol);
+        socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(20);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(connectTimeout);
+        try
+        {
+            await socket.ConnectAsync(url, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new WampConnectionException(WampConnectionException.TransportLost,
+                $"Could not connect to {url} within {connectTimeout.TotalMilliseconds:0} ms.");
+        }
+        catch (Exception e) when (e is WebSocketException or HttpRequestException or IOException)
+        {
+            socket.Dispose();
+            throw new WampConnectionException(WampConnectionException.TransportLost, $"Could not connect to {url}: {e.Message}", e);
+        }
+        if (socket.SubProtocol != JsonSubprotocol)
+        {
+            socket.Abort();
+            socket.Dispose();
+            throw new WampConnectionException(WampConnectionException.TransportLost,
+                $"{url} did not accept the WebSocket subprotocol '{JsonSubprotocol}' (it chose '{socket.SubProtocol ?? "none"}').");
+        }
+        return new WebSocketTransport(socket, maxMessageSize);
+    }
+
+    public ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken) =>
+        _socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+
+    public async ValueTask<WampReceiveResult> ReceiveAsync(CancellationToken cancellationToken)
+    {
+        int count = 0;
+        bool oversized = false;
+        while (true)
+        {
+            if (count == _receiveBuffer.Length && !oversized)
+            {
+                if (count >= _maxMessageSize)
+                {
+                    oversized = true;
+                }
+                else
+                {
+                    var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(_maxMessageSize + 1, count * 2));
+                    _receiveBuffer.AsSpan(0, count).CopyTo(bigger);
+                    ArrayPool<byte>.Shared.Return(_receiveBuffer);
+                    _receiveBuffer = bigger;
+                }
+            }
+
+            // Past the limit, keep reading into the tail of the buffer only to discard the rest of the message.
+            var target = oversized
+                ? _receiveBuffer.AsMemory(OversizedPrefixLength)
+                : _receiveBuffer.AsMemory(count);
+            ValueWebSocketReceiveResult r;
+            try
+            {
+                r = await _socket.ReceiveAsync(target, cancellationToken).ConfigureAwait(false);
+            }
+            catch (WebSocketException) when (_socket.State is WebSocketState.Aborted or WebSocketState.Closed or WebSocketState.CloseReceived)
+            {
+                return WampReceiveResult.Closed;
+            }
+            if (r.MessageType == WebSocketMessageType.Close)
+                return WampReceiveResult.Closed;
+            if (!oversized)
+            {
+                count += r.Count;
+                if (count > _maxMessageSize) oversized = true;
+            }
+            if (r.EndOfMessage)
+            {
+                if (oversized)
+                    return WampReceiveResult.Truncated(_receiveBuffer.AsSpan(0, OversizedPrefixLength).ToArray());
+                return WampReceiveResult.Whole(_receiveBuffer.AsSpan(0, count).ToArray());
+            }
+        }
+    }
+
+    public async ValueTask CloseAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            _socket.Abort();
+        }
+    }
+
+    public void Abort() => _socket.Abort();
+
+    public ValueTask DisposeAsync()
+    {
+        _socket.Dispose();
+        var buffer = Interlocked.Exchange(ref _receiveBuffer, []);
+        if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
+        return ValueTask.CompletedTask;
+    }
+}

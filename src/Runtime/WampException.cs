@@ -1,0 +1,80 @@
+using System.Text.Json;
+
+namespace WampContracts;
+
+/// <summary>
+/// A WAMP error: an ERROR message's URI with its arguments. Throw it from a procedure handler to answer the
+/// caller with that URI and payload; catch it around a call to read what the callee (or router) answered.
+/// </summary>
+public class WampException : Exception
+{
+    /// <summary>An error with a URI and a human-readable message, sent as the single positional argument.</summary>
+    public WampException(string uri, string? message = null)
+        : this(uri, message is null ? WampPayload.Empty : MessagePayload(message), message)
+    {
+    }
+
+    /// <summary>An error with a URI and a payload of positional and keyword arguments.</summary>
+    public WampException(string uri, WampPayload payload, string? message = null, Exception? innerException = null)
+        : base(message ?? Describe(uri, payload), innerException)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(uri);
+        Uri = uri;
+        Payload = payload;
+    }
+
+    /// <summary>The error URI, e.g. <c>com.example.error.not_found</c>.</summary>
+    public string Uri { get; }
+
+    /// <summary>The error's positional and keyword arguments, as received or to be sent.</summary>
+    public WampPayload Payload { get; }
+
+    /// <summary>The positional arguments as a JSON array.</summary>
+    public JsonElement Args => Payload.Arguments;
+
+    /// <summary>The keyword arguments as a JSON object.</summary>
+    public JsonElement Kwargs => Payload.KeywordArguments;
+
+    /// <summary>The ERROR's Details dictionary, when the error came from the wire.</summary>
+    public Protocol.WampDict Details { get; init; }
+
+    private static WampPayload MessagePayload(string message)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(message.Length + 8);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartArray();
+            w.WriteStringValue(message);
+            w.WriteEndArray();
+        }
+        return new WampPayload(buffer.WrittenMemory, default, validated: true);
+    }
+
+    private static string Describe(string uri, WampPayload payload)
+    {
+        if (!payload.HasArguments && !payload.HasKeywordArguments) return uri;
+        var first = payload.GetArgumentJson(0);
+        if (!first.IsEmpty && first.Span[0] == (byte)'"')
+        {
+            string? text = JsonSerializer.Deserialize(first.Span, WampRuntimeJsonContext.Default.String);
+            return $"{uri}: {text}";
+        }
+        return $"{uri}: {payload}";
+    }
+}
+
+/// <summary>
+/// The session could not be opened, or was lost: the router refused it (ABORT), the transport failed or
+/// closed, or the session was closed while the operation waited. <see cref="Reason"/> names the cause as a URI.
+/// </summary>
+public sealed class WampConnectionException : Exception
+{
+    public WampConnectionException(string reason, string message, Exception? innerException = null)
+        : base(message, innerException) => Reason = reason;
+
+    /// <summary>The cause as a URI: the ABORT or GOODBYE reason, or <c>wamp.close.transport_lost</c>.</summary>
+    public string Reason { get; }
+
+    /// <summary>The reason a session ends when its transport fails or closes without a GOODBYE.</summary>
+    public const string TransportLost = "wamp.close.transport_lost";
+}

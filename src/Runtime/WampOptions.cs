@@ -1,0 +1,150 @@
+namespace WampContracts;
+
+/// <summary>How a caller asks the dealer to cancel a call (WAMP <c>CANCEL.Options.mode</c>).</summary>
+public enum WampCancelMode
+{
+    /// <summary>The dealer answers the caller at once and does not interrupt the callee.</summary>
+    Skip,
+    /// <summary>The dealer interrupts the callee and waits for its answer, which the caller gets.</summary>
+    Kill,
+    /// <summary>The dealer answers the caller at once and interrupts the callee.</summary>
+    KillNoWait,
+}
+
+/// <summary>Settings of a <see cref="WampSession"/>.</summary>
+public sealed class WampSessionOptions
+{
+    /// <summary>Bound on opening the transport and on the HELLO/WELCOME exchange. Default 10 s.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Bound on control requests (REGISTER, SUBSCRIBE, their reverses, acknowledged PUBLISH) and on the GOODBYE handshake. Default 10 s.</summary>
+    public TimeSpan OperationTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The mode of the CANCEL sent when a caller's token fires. Default <see cref="WampCancelMode.KillNoWait"/>.</summary>
+    public WampCancelMode CancelMode { get; init; } = WampCancelMode.KillNoWait;
+
+    /// <summary>With <see cref="WampCancelMode.Kill"/>, how long to wait for the callee's answer before giving up locally. Default 5 s.</summary>
+    public TimeSpan KillModeGrace { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Largest message accepted from the router; a larger RESULT fails its call with <c>wamp.error.payload_size_exceeded</c>. Default 16 MiB.</summary>
+    public int MaxMessageSize { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>When a procedure handler throws something that is not a <see cref="WampException"/>, send its type and message to the caller. Off by default: internal details stay inside.</summary>
+    public bool IncludeExceptionDetails { get; init; }
+
+    /// <summary>The <c>agent</c> announced in HELLO.</summary>
+    public string Agent { get; init; } = "WampContracts/" + typeof(WampSessionOptions).Assembly.GetName().Version?.ToString(3);
+
+    /// <summary>Called with any exception a procedure or event handler throws that is not a <see cref="WampException"/>.</summary>
+    public Action<Exception>? OnHandlerError { get; init; }
+
+    /// <summary>The clock for every timer the session runs. Tests pass a fake one.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+}
+
+/// <summary>Options of one CALL.</summary>
+public sealed class WampCallOptions
+{
+    public static readonly WampCallOptions Default = new();
+
+    /// <summary>Sent as <c>CALL.Options.timeout</c>: the dealer ends the call with <c>wamp.error.timeout</c> after it. Null: none.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>Ask the dealer to disclose this session to the callee (<c>disclose_me</c>).</summary>
+    public bool DiscloseMe { get; init; }
+
+    /// <summary>Overrides the session's <see cref="WampSessionOptions.CancelMode"/> for this call.</summary>
+    public WampCancelMode? CancelMode { get; init; }
+
+    /// <summary>
+    /// Custom options sent as <c>x_</c>-prefixed CALL options (keys must start with <c>x_</c>), as raw JSON
+    /// values. Routers that support it forward them into the INVOCATION details.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? CustomOptions { get; init; }
+}
+
+/// <summary>How the dealer matches a registration's URI (WAMP <c>match</c>).</summary>
+public enum WampMatch
+{
+    Exact,
+    Prefix,
+    Wildcard,
+}
+
+/// <summary>How a shared registration picks a callee (WAMP <c>invoke</c>).</summary>
+public enum WampInvokePolicy
+{
+    Single,
+    RoundRobin,
+    Random,
+    First,
+    Last,
+}
+
+/// <summary>Options of one REGISTER.</summary>
+public sealed class WampRegisterOptions
+{
+    public static readonly WampRegisterOptions Default = new();
+
+    public WampMatch Match { get; init; } = WampMatch.Exact;
+
+    public WampInvokePolicy Invoke { get; init; } = WampInvokePolicy.Single;
+
+    /// <summary>Ask the dealer to disclose every caller (<c>disclose_caller</c>).</summary>
+    public bool DiscloseCaller { get; init; }
+}
+
+/// <summary>Options of one SUBSCRIBE.</summary>
+public sealed class WampSubscribeOptions
+{
+    public static readonly WampSubscribeOptions Default = new();
+
+    public WampMatch Match { get; init; } = WampMatch.Exact;
+}
+
+/// <summary>Options of one PUBLISH.</summary>
+public sealed class WampPublishOptions
+{
+    public static readonly WampPublishOptions Default = new();
+
+    /// <summary>Wait for the broker's PUBLISHED (or ERROR). Off by default: a publish is fire-and-forget.</summary>
+    public bool Acknowledge { get; init; }
+
+    /// <summary>Leave the publisher out even when it is subscribed (default true).</summary>
+    public bool ExcludeMe { get; init; } = true;
+
+    /// <summary>Ask the broker to disclose the publisher to subscribers.</summary>
+    public bool DiscloseMe { get; init; }
+
+    /// <summary>Only these sessions receive the event.</summary>
+    public IReadOnlyList<long>? Eligible { get; init; }
+
+    /// <summary>These sessions do not receive the event.</summary>
+    public IReadOnlyList<long>? Exclude { get; init; }
+}
+
+internal static class WampOptionNames
+{
+    public static string ToWire(this WampCancelMode mode) => mode switch
+    {
+        WampCancelMode.Skip => "skip",
+        WampCancelMode.Kill => "kill",
+        _ => "killnowait",
+    };
+
+    public static string ToWire(this WampMatch match) => match switch
+    {
+        WampMatch.Prefix => "prefix",
+        WampMatch.Wildcard => "wildcard",
+        _ => "exact",
+    };
+
+    public static string ToWire(this WampInvokePolicy invoke) => invoke switch
+    {
+        WampInvokePolicy.RoundRobin => "roundrobin",
+        WampInvokePolicy.Random => "random",
+        WampInvokePolicy.First => "first",
+        WampInvokePolicy.Last => "last",
+        _ => "single",
+    };
+}

@@ -1,0 +1,247 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Threading.Channels;
+using WampContracts.Protocol;
+
+namespace WampContracts;
+
+/// <summary>A RESULT: the callee's payload and the dealer's details. <see cref="IsProgress"/> marks a progressive result.</summary>
+public readonly struct WampResult
+{
+    public WampResult(WampPayload payload, WampDict details, bool isProgress)
+    {
+        Payload = payload;
+        Details = details;
+        IsProgress = isProgress;
+    }
+
+    public WampPayload Payload { get; }
+
+    public WampDict Details { get; }
+
+    public bool IsProgress { get; }
+
+    public override string ToString() => (IsProgress ? "progress " : "") + Payload;
+}
+
+public sealed partial class WampSession
+{
+    /// <summary>
+    /// Calls <paramref name="procedure"/> and returns its final result. Progressive results, if the callee sends
+    /// any, are not asked for; use <see cref="StreamAsync"/> to receive them.
+    /// </summary>
+    /// <exception cref="WampException">The callee or the router answered with ERROR.</exception>
+    /// <exception cref="WampConnectionException">The session closed or was lost before the answer arrived.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired; a CANCEL was sent to the router.</exception>
+    public Task<WampResult> CallAsync(string procedure, WampPayload payload = default, WampCallOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<WampResult>(cancellationToken);
+        var call = new PendingCall(this, procedure, options ?? WampCallOptions.Default, cancellationToken, stream: false);
+        StartCall(call, payload, receiveProgress: false);
+        return call.Task;
+    }
+
+    /// <summary>
+    /// Calls <paramref name="procedure"/> asking for progressive results, and yields each progressive result and
+    /// then the final one (<see cref="WampResult.IsProgress"/> false). Leaving the loop early cancels the call.
+    /// </summary>
+    public async IAsyncEnumerable<WampResult> StreamAsync(string procedure, WampPayload payload = default, WampCallOptions? options = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var call = new PendingCall(this, procedure, options ?? WampCallOptions.Default, cancellationToken, stream: true);
+        StartCall(call, payload, receiveProgress: true);
+        try
+        {
+            await foreach (var item in call.Stream!.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+                yield return item;
+        }
+        finally
+        {
+            call.Abandon();
+        }
+    }
+
+    private void StartCall(PendingCall call, WampPayload payload, bool receiveProgress)
+    {
+        if (!WampUris.IsValidLoose(call.Procedure))
+            throw new ArgumentException($"'{call.Procedure}' is not a valid procedure URI.", "procedure");
+        long id = NextRequestId();
+        call.RequestId = id;
+        var w = WampFrameWriter.Start(WampMessageType.Call).Id(id);
+        WriteCallOptions(w.Json, call.Options, receiveProgress);
+        var frame = w.String(call.Procedure).Payload(payload).ToFrame();
+
+        // IMPORTANT: the entry goes into the table before the CALL is queued, so an answer can never miss it.
+        if (!_pending.TryAdd(id, call))
+        {
+            frame.Release();
+            throw Closed();
+        }
+        if (!TryEnqueue(frame))
+        {
+            _pending.TryRemove(id, call);
+            throw Closed();
+        }
+        call.WatchCancellation();
+    }
+
+    private static void WriteCallOptions(Utf8JsonWriter w, WampCallOptions options, bool receiveProgress)
+    {
+        w.WriteStartObject();
+        if (receiveProgress) w.WriteBoolean("receive_progress"u8, true);
+        if (options.Timeout is { } timeout) w.WriteNumber("timeout"u8, Math.Max(1, (long)Math.Ceiling(timeout.TotalMilliseconds)));
+        if (options.DiscloseMe) w.WriteBoolean("disclose_me"u8, true);
+        if (options.CustomOptions is { } custom)
+        {
+            foreach (var (key, json) in custom)
+            {
+                if (!key.StartsWith("x_", StringComparison.Ordinal))
+                    throw new ArgumentException($"Custom call option '{key}' must start with 'x_'.", nameof(options));
+                w.WritePropertyName(key);
+                w.WriteRawValue(json);
+            }
+        }
+        w.WriteEndObject();
+    }
+
+    private void SendCancel(long requestId, WampCancelMode mode)
+    {
+        var w = WampFrameWriter.Start(WampMessageType.Cancel).Id(requestId);
+        w.Json.WriteStartObject();
+        w.Json.WriteString("mode"u8, mode.ToWire());
+        w.Json.WriteEndObject();
+        TryEnqueue(w.ToFrame());
+    }
+
+    /// <summary>Turns an ERROR into the exception the caller sees.</summary>
+    internal static WampException ToException(in WampMessage error)
+    {
+        string uri = error.Uri ?? WampUris.RuntimeError;
+        var payload = error.Payload;
+        // fox-wamp replaces a callee's error URI with wamp.error.callee_failure and passes the original URI as
+        // the only argument (dropping the rest): surface the original URI, which is what the callee meant.
+        if (uri == WampUris.CalleeFailure && payload.GetArgumentJson(0) is { IsEmpty: false } first && first.Span[0] == (byte)'"')
+        {
+            string? original = JsonSerializer.Deserialize(first.Span, WampRuntimeJsonContext.Default.String);
+            if (original is not null && WampUris.IsValidLoose(original) && payload.ArgumentCount == 1)
+                return new WampException(original, WampPayload.Empty, $"{original} (the router reported it as {WampUris.CalleeFailure} and dropped its arguments)")
+                { Details = error.Dict };
+        }
+        return new WampException(uri, payload) { Details = error.Dict };
+    }
+
+    /// <summary>One outstanding CALL. Completes exactly once: RESULT, ERROR, cancellation or session loss.</summary>
+    private sealed class PendingCall : PendingRequest
+    {
+        private const int Pending = 0, CancelRequested = 1, Done = 2;
+
+        private readonly WampSession _session;
+        private readonly CancellationToken _token;
+        private readonly TaskCompletionSource<WampResult>? _tcs;
+        private CancellationTokenRegistration _registration;
+        private ITimer? _graceTimer;
+        private int _state;
+
+        public PendingCall(WampSession session, string procedure, WampCallOptions options, CancellationToken token, bool stream)
+        {
+            _session = session;
+            Procedure = procedure;
+            Options = options;
+            _token = token;
+            if (stream) Stream = Channel.CreateUnbounded<WampResult>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+            else _tcs = new TaskCompletionSource<WampResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        public string Procedure { get; }
+
+        public WampCallOptions Options { get; }
+
+        public long RequestId { get; set; }
+
+        public Channel<WampResult>? Stream { get; }
+
+        public Task<WampResult> Task => _tcs!.Task;
+
+        public void WatchCancellation()
+        {
+            if (_token.CanBeCanceled)
+                _registration = _token.UnsafeRegister(static s => ((PendingCall)s!).OnCallerCanceled(), this);
+        }
+
+        /// <summary>The stream's consumer stopped reading before the end: cancel the call if it still runs.</summary>
+        public void Abandon()
+        {
+            if (Volatile.Read(ref _state) == Done) return;
+            OnCallerCanceled();
+        }
+
+        public override void OnAnswer(in WampMessage message)
+        {
+            bool progress = message.Dict.GetBool("progress"u8);
+            var result = new WampResult(message.Payload, message.Dict, progress);
+            if (progress)
+            {
+                Stream?.Writer.TryWrite(result);
+                return;
+            }
+            if (!TryFinish()) return;
+            if (Stream is not null)
+            {
+                Stream.Writer.TryWrite(result);
+                Stream.Writer.TryComplete();
+            }
+            else
+            {
+                _tcs!.TrySetResult(result);
+            }
+        }
+
+        public override void OnError(in WampMessage message)
+        {
+            bool cancelRequested = Volatile.Read(ref _state) == CancelRequested;
+            if (cancelRequested && message.Uri == WampUris.Canceled)
+                Fail(new OperationCanceledException($"The call to '{Procedure}' was canceled.", _token));
+            else
+                Fail(ToException(message));
+        }
+
+        public override void Fail(Exception error)
+        {
+            if (!TryFinish()) return;
+            if (Stream is not null) Stream.Writer.TryComplete(error);
+            else _tcs!.TrySetException(error);
+        }
+
+        private bool TryFinish()
+        {
+            if (Interlocked.Exchange(ref _state, Done) == Done) return false;
+            _registration.Dispose();
+            _graceTimer?.Dispose();
+            return true;
+        }
+
+        private void OnCallerCanceled()
+        {
+            if (Interlocked.CompareExchange(ref _state, CancelRequested, Pending) != Pending) return;
+            var mode = Options.CancelMode ?? _session._options.CancelMode;
+            bool routerCancels = _session._routerCallCanceling;
+            if (routerCancels) _session.SendCancel(RequestId, mode);
+
+            if (mode == WampCancelMode.Kill && routerCancels)
+            {
+                // kill: the callee's answer decides the outcome; bound the wait in case it never comes.
+                _graceTimer = _session._options.TimeProvider.CreateTimer(static s => ((PendingCall)s!).GiveUp(), this,
+                    _session._options.KillModeGrace, Timeout.InfiniteTimeSpan);
+                return;
+            }
+            GiveUp();
+        }
+
+        private void GiveUp()
+        {
+            if (_session._pending.TryRemove(RequestId, this))
+                Fail(new OperationCanceledException($"The call to '{Procedure}' was canceled.", _token));
+        }
+    }
+}

@@ -1,0 +1,199 @@
+using System.Threading.Channels;
+using WampContracts.Protocol;
+
+namespace WampContracts;
+
+/// <summary>Handles one event of a subscription.</summary>
+public delegate ValueTask WampEventHandler(WampEvent @event, CancellationToken cancellationToken);
+
+/// <summary>One EVENT as a subscriber sees it.</summary>
+public sealed class WampEvent
+{
+    internal WampEvent(string topic, in WampMessage message)
+    {
+        SubscriptionId = message.Id1;
+        PublicationId = message.Id2;
+        Details = message.Dict;
+        Payload = message.Payload;
+        Topic = message.Dict.GetString("topic"u8) ?? topic;
+        Publisher = message.Dict.GetInt64("publisher"u8);
+    }
+
+    public long SubscriptionId { get; }
+
+    public long PublicationId { get; }
+
+    /// <summary>The topic published to: the subscribed one, or the concrete one for pattern subscriptions.</summary>
+    public string Topic { get; }
+
+    /// <summary>The publisher's session id, when the broker disclosed it.</summary>
+    public long? Publisher { get; }
+
+    public WampDict Details { get; }
+
+    public WampPayload Payload { get; }
+}
+
+public sealed partial class WampSession
+{
+    private readonly Lock _subscriptionsLock = new();
+    private readonly Dictionary<long, SubscriptionHandler[]> _subscriptions = new();
+    private readonly Channel<EventDispatch> _events;
+    private Task _eventLoop = Task.CompletedTask;
+
+    internal sealed record SubscriptionHandler(string Topic, WampEventHandler Handler);
+
+    private readonly record struct EventDispatch(SubscriptionHandler[] Handlers, WampMessage Message);
+
+    /// <summary>
+    /// Subscribes <paramref name="handler"/> to <paramref name="topic"/>. Events are delivered in the order they
+    /// arrive, one at a time, off the session's reader. Dispose the returned subscription to stop.
+    /// </summary>
+    public async Task<WampSubscription> SubscribeAsync(string topic, WampEventHandler handler, WampSubscribeOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        options ??= WampSubscribeOptions.Default;
+        if (!WampUris.IsValidLoose(topic, allowEmptyComponents: options.Match == WampMatch.Wildcard, allowEmptyLast: options.Match != WampMatch.Exact))
+            throw new ArgumentException($"'{topic}' is not a valid topic URI.", nameof(topic));
+        long id = NextRequestId();
+        var w = WampFrameWriter.Start(WampMessageType.Subscribe).Id(id);
+        w.Json.WriteStartObject();
+        if (options.Match != WampMatch.Exact) w.Json.WriteString("match"u8, options.Match.ToWire());
+        w.Json.WriteEndObject();
+        var entry = new SubscriptionHandler(topic, handler);
+        var answer = await SendRequestAsync(id, w.String(topic).ToFrame(), WampMessageType.Subscribed, entry, cancellationToken).ConfigureAwait(false);
+        return new WampSubscription(this, answer.Id2, entry);
+    }
+
+    /// <summary>
+    /// Publishes to <paramref name="topic"/>. Without <see cref="WampPublishOptions.Acknowledge"/> it returns 0 once the
+    /// message is queued; with it, the publication id from PUBLISHED (or throws the broker's ERROR).
+    /// </summary>
+    public async ValueTask<long> PublishAsync(string topic, WampPayload payload = default, WampPublishOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= WampPublishOptions.Default;
+        if (!WampUris.IsValidLoose(topic))
+            throw new ArgumentException($"'{topic}' is not a valid topic URI.", nameof(topic));
+        long id = NextRequestId();
+        var w = WampFrameWriter.Start(WampMessageType.Publish).Id(id);
+        var json = w.Json;
+        json.WriteStartObject();
+        if (options.Acknowledge) json.WriteBoolean("acknowledge"u8, true);
+        if (!options.ExcludeMe) json.WriteBoolean("exclude_me"u8, false);
+        if (options.DiscloseMe) json.WriteBoolean("disclose_me"u8, true);
+        WriteIds(json, "eligible"u8, options.Eligible);
+        WriteIds(json, "exclude"u8, options.Exclude);
+        json.WriteEndObject();
+        var frame = w.String(topic).Payload(payload).ToFrame();
+        if (!options.Acknowledge)
+        {
+            if (!TryEnqueue(frame)) throw Closed();
+            return 0;
+        }
+        var answer = await SendRequestAsync(id, frame, WampMessageType.Published, null, cancellationToken).ConfigureAwait(false);
+        return answer.Id2;
+
+        static void WriteIds(System.Text.Json.Utf8JsonWriter json, ReadOnlySpan<byte> name, IReadOnlyList<long>? ids)
+        {
+            if (ids is null) return;
+            json.WriteStartArray(name);
+            foreach (long session in ids) json.WriteNumberValue(session);
+            json.WriteEndArray();
+        }
+    }
+
+    private void AddSubscriptionHandler(long subscriptionId, SubscriptionHandler handler)
+    {
+        lock (_subscriptionsLock)
+        {
+            // Copy on write: the reader loop takes the array without the lock held during dispatch.
+            _subscriptions[subscriptionId] = _subscriptions.TryGetValue(subscriptionId, out var existing) ? [.. existing, handler] : [handler];
+        }
+    }
+
+    internal async Task UnsubscribeAsync(long subscriptionId, SubscriptionHandler handler, CancellationToken cancellationToken)
+    {
+        bool last;
+        lock (_subscriptionsLock)
+        {
+            if (!_subscriptions.TryGetValue(subscriptionId, out var existing)) return;
+            var remaining = existing.Where(h => !ReferenceEquals(h, handler)).ToArray();
+            last = remaining.Length == 0;
+            if (last) _subscriptions.Remove(subscriptionId);
+            else _subscriptions[subscriptionId] = remaining;
+        }
+        // The router keeps one subscription per session and topic: only the last local handler unsubscribes.
+        if (!last || !IsConnected) return;
+        long id = NextRequestId();
+        var frame = WampFrameWriter.Start(WampMessageType.Unsubscribe).Id(id).Id(subscriptionId).ToFrame();
+        await SendRequestAsync(id, frame, WampMessageType.Unsubscribed, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    private void OnEvent(in WampMessage m)
+    {
+        SubscriptionHandler[]? handlers;
+        lock (_subscriptionsLock) handlers = _subscriptions.GetValueOrDefault(m.Id1);
+        if (handlers is not null) _events.Writer.TryWrite(new EventDispatch(handlers, m));
+    }
+
+    private void OnSubscriptionRevoked(long subscriptionId)
+    {
+        lock (_subscriptionsLock) _subscriptions.Remove(subscriptionId);
+    }
+
+    private async Task EventLoopAsync()
+    {
+        var reader = _events.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var dispatch))
+            {
+                foreach (var entry in dispatch.Handlers)
+                {
+                    try
+                    {
+                        await entry.Handler(new WampEvent(entry.Topic, dispatch.Message), _stopped.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception e)
+                    {
+                        ReportHandlerError(e);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// <summary>A subscription; dispose it to unsubscribe.</summary>
+public sealed class WampSubscription : IAsyncDisposable
+{
+    private readonly WampSession _session;
+    private readonly WampSession.SubscriptionHandler _handler;
+    private int _disposed;
+
+    internal WampSubscription(WampSession session, long id, WampSession.SubscriptionHandler handler)
+    {
+        _session = session;
+        Id = id;
+        _handler = handler;
+    }
+
+    /// <summary>The subscription id the broker assigned (shared by every local handler of the same topic).</summary>
+    public long Id { get; }
+
+    public string Topic => _handler.Topic;
+
+    /// <summary>Unsubscribes (bounded by the session's operation timeout); a no-op once the session has ended.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        try
+        {
+            await _session.UnsubscribeAsync(Id, _handler, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (WampConnectionException)
+        {
+            // The session is gone, and the router dropped the subscription with it.
+        }
+    }
+}

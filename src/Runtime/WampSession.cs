@@ -1,0 +1,270 @@
+using System.Threading.Channels;
+using WampContracts.Protocol;
+using WampContracts.Transport;
+
+namespace WampContracts;
+
+/// <summary>
+/// One WAMP session over one transport: caller, callee, publisher and subscriber at once.
+/// Split by concern: lifecycle here, <c>.Send</c> (writer loop), <c>.Receive</c> (reader loop and dispatch),
+/// <c>.Caller</c>, <c>.Callee</c>, <c>.PubSub</c>.
+/// </summary>
+public sealed partial class WampSession : IAsyncDisposable
+{
+    private readonly IWampTransport _transport;
+    private readonly WampSessionOptions _options;
+    private readonly PendingCallTable _pending = new();
+    private readonly CancellationTokenSource _stopped = new();
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _lastRequestId;
+    private int _terminated;
+    private volatile bool _goodbyeSent;
+    private TaskCompletionSource? _goodbyeReply;
+    private Task _receiveLoop = Task.CompletedTask;
+    private Task _writeLoop = Task.CompletedTask;
+
+    private WampSession(IWampTransport transport, string realm, WampSessionOptions options)
+    {
+        _transport = transport;
+        _options = options;
+        Realm = realm;
+        _outgoing = Channel.CreateUnbounded<WampFrame>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+        _events = Channel.CreateUnbounded<EventDispatch>(new UnboundedChannelOptions { SingleReader = true });
+    }
+
+    /// <summary>The session id the router assigned in WELCOME.</summary>
+    public long SessionId { get; private set; }
+
+    /// <summary>The realm this session joined.</summary>
+    public string Realm { get; }
+
+    /// <summary>The WELCOME details (roles, features, authid, authrole, ...).</summary>
+    public WampDict WelcomeDetails { get; private set; }
+
+    /// <summary>True until the session closes or its transport is lost.</summary>
+    public bool IsConnected => Volatile.Read(ref _terminated) == 0;
+
+    /// <summary>Completes when the session has ended, for whatever reason; see <see cref="CloseReason"/>.</summary>
+    public Task Completion => _completion.Task;
+
+    /// <summary>Why the session ended (a GOODBYE or ABORT reason, or <c>wamp.close.transport_lost</c>); null while open.</summary>
+    public string? CloseReason { get; private set; }
+
+    internal WampSessionOptions Options => _options;
+
+    /// <summary>
+    /// Opens a WebSocket to <paramref name="url"/> (subprotocol <c>wamp.2.json</c>) and joins <paramref name="realm"/>.
+    /// </summary>
+    /// <exception cref="WampConnectionException">The connection failed or timed out, or the router refused the session (ABORT; see <see cref="WampConnectionException.Reason"/>).</exception>
+    public static async Task<WampSession> ConnectAsync(Uri url, string realm, WampSessionOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new WampSessionOptions();
+        var transport = await WebSocketTransport.ConnectAsync(url, options.ConnectTimeout, options.MaxMessageSize, cancellationToken).ConfigureAwait(false);
+        return await JoinAsync(transport, realm, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Joins <paramref name="realm"/> over an already open transport (in-memory, or one of your own).</summary>
+    /// <exception cref="WampConnectionException">The router refused the session, broke the protocol, or did not answer in time.</exception>
+    public static async Task<WampSession> JoinAsync(IWampTransport transport, string realm, WampSessionOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        if (!WampUris.IsValidLoose(realm))
+            throw new ArgumentException($"'{realm}' is not a valid realm URI.", nameof(realm));
+        options ??= new WampSessionOptions();
+        var session = new WampSession(transport, realm, options);
+        try
+        {
+            await session.HandshakeAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            transport.Abort();
+            await transport.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        session._writeLoop = Task.Run(session.WriteLoopAsync, CancellationToken.None);
+        session._receiveLoop = Task.Run(session.ReceiveLoopAsync, CancellationToken.None);
+        session._eventLoop = Task.Run(session.EventLoopAsync, CancellationToken.None);
+        return session;
+    }
+
+    private async Task HandshakeAsync(CancellationToken cancellationToken)
+    {
+        var hello = WampFrameWriter.Start(WampMessageType.Hello).String(Realm);
+        WriteHelloDetails(hello.Json);
+        var frame = hello.ToFrame();
+        using var timeout = new CancellationTokenSource(_options.ConnectTimeout, _options.TimeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
+        try
+        {
+            await _transport.SendAsync(frame.Memory, linked.Token).ConfigureAwait(false);
+            frame.Release();
+            while (true)
+            {
+                var r = await _transport.ReceiveAsync(linked.Token).ConfigureAwait(false);
+                if (r.IsClosed)
+                    throw new WampConnectionException(WampConnectionException.TransportLost, $"The router closed the connection before welcoming the session to realm '{Realm}'.");
+                if (r.Oversized)
+                    throw new WampConnectionException(WampUris.ProtocolViolation, "The router's answer to HELLO was larger than MaxMessageSize.");
+                WampMessage m;
+                try
+                {
+                    m = WampMessageParser.Parse(r.Message);
+                }
+                catch (WampProtocolException e)
+                {
+                    throw new WampConnectionException(WampUris.ProtocolViolation, $"The router's answer to HELLO is malformed: {e.Message}");
+                }
+                switch (m.Type)
+                {
+                    case WampMessageType.Welcome:
+                        if (m.Id1 == 0) throw new WampConnectionException(WampUris.ProtocolViolation, "WELCOME carried session id 0.");
+                        SessionId = m.Id1;
+                        WelcomeDetails = m.Dict;
+                        ReadRouterFeatures(m.Dict);
+                        return;
+                    case WampMessageType.Abort:
+                        string text = m.Dict.GetString("message"u8) ?? (m.Payload.HasArguments ? m.Payload.ToString() : "");
+                        throw new WampConnectionException(m.Uri ?? "", $"The router refused the session to realm '{Realm}': {m.Uri}{(text.Length > 0 ? " (" + text + ")" : "")}");
+                    case WampMessageType.Challenge:
+                        throw new WampConnectionException(WampUris.NotAuthorized, $"The router asks for '{m.Uri}' authentication, which this session was not configured for.");
+                    default:
+                        throw new WampConnectionException(WampUris.ProtocolViolation, $"The router answered HELLO with {m.Type}.");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new WampConnectionException(WampConnectionException.TransportLost,
+                $"The router did not welcome the session to realm '{Realm}' within {_options.ConnectTimeout.TotalMilliseconds:0} ms.");
+        }
+        catch (Exception e) when (e is IOException or System.Net.WebSockets.WebSocketException)
+        {
+            throw new WampConnectionException(WampConnectionException.TransportLost, $"The connection failed while joining realm '{Realm}': {e.Message}", e);
+        }
+    }
+
+    private void WriteHelloDetails(System.Text.Json.Utf8JsonWriter w)
+    {
+        // Announce exactly the advanced features this runtime implements (see docs/wire-format.md).
+        w.WriteStartObject();
+        w.WriteString("agent"u8, _options.Agent);
+        w.WriteStartObject("roles"u8);
+        WriteRole(w, "caller"u8, ["progressive_call_results", "call_canceling", "call_timeout", "caller_identification"]);
+        WriteRole(w, "callee"u8, ["progressive_call_results", "call_canceling", "call_timeout", "caller_identification", "pattern_based_registration", "shared_registration", "registration_revocation"]);
+        WriteRole(w, "publisher"u8, ["publisher_exclusion", "publisher_identification", "subscriber_blackwhite_listing"]);
+        WriteRole(w, "subscriber"u8, ["pattern_based_subscription", "publisher_identification", "subscription_revocation"]);
+        w.WriteEndObject();
+        w.WriteStartArray("authmethods"u8);
+        w.WriteStringValue("anonymous"u8);
+        w.WriteEndArray();
+        w.WriteEndObject();
+
+        static void WriteRole(System.Text.Json.Utf8JsonWriter w, ReadOnlySpan<byte> role, string[] features)
+        {
+            w.WriteStartObject(role);
+            w.WriteStartObject("features"u8);
+            foreach (var f in features) w.WriteBoolean(f, true);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+    }
+
+    private bool _routerCallCanceling;
+
+    private void ReadRouterFeatures(WampDict welcome)
+    {
+        var dealerFeatures = new WampDict(new WampDict(new WampDict(welcome.GetRaw("roles"u8)).GetRaw("dealer"u8)).GetRaw("features"u8));
+        _routerCallCanceling = dealerFeatures.GetBool("call_canceling"u8) || dealerFeatures.GetBool("call_cancelling"u8);
+    }
+
+    /// <summary>True when the router announced <paramref name="feature"/> for <paramref name="role"/> (<c>dealer</c> or <c>broker</c>) in WELCOME.</summary>
+    public bool RouterSupports(string role, string feature)
+    {
+        var roles = new WampDict(WelcomeDetails.GetRaw("roles"u8));
+        var r = new WampDict(roles.GetRaw(System.Text.Encoding.UTF8.GetBytes(role)));
+        return new WampDict(r.GetRaw("features"u8)).GetBool(System.Text.Encoding.UTF8.GetBytes(feature));
+    }
+
+    private long NextRequestId()
+    {
+        // Sequential per session, starting at 1 (what the current spec requires and older routers accept).
+        long id = Interlocked.Increment(ref _lastRequestId);
+        if (id > WampMessageParser.MaxId)
+        {
+            Interlocked.CompareExchange(ref _lastRequestId, 0, id);
+            id = Interlocked.Increment(ref _lastRequestId);
+        }
+        return id;
+    }
+
+    /// <summary>
+    /// Leaves the realm with the GOODBYE handshake (bounded by <see cref="WampSessionOptions.OperationTimeout"/>),
+    /// then closes the transport. Calls still pending fail with <see cref="WampConnectionException"/>.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (IsConnected)
+        {
+            var reply = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _goodbyeReply, reply);
+            _goodbyeSent = true;
+            var goodbye = WampFrameWriter.Start(WampMessageType.Goodbye).EmptyDict().String(WampUris.CloseRealm).ToFrame();
+            if (TryEnqueue(goodbye))
+            {
+                try
+                {
+                    await reply.Task.WaitAsync(_options.OperationTimeout, _options.TimeProvider).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    // The router did not answer GOODBYE in time: close anyway.
+                }
+            }
+            Terminate(WampUris.CloseRealm, "The session was closed.", null, closeGracefully: true);
+        }
+        await Task.WhenAll(_receiveLoop, _writeLoop, _eventLoop).WaitAsync(_options.OperationTimeout, _options.TimeProvider)
+            .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _transport.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Ends the session once: fails every pending request with <see cref="WampConnectionException"/>, cancels running
+    /// invocations, stops the loops and closes (or aborts) the transport.
+    /// </summary>
+    private void Terminate(string reason, string message, Exception? error, bool closeGracefully = false)
+    {
+        if (Interlocked.Exchange(ref _terminated, 1) != 0) return;
+        CloseReason = reason;
+        var failure = new WampConnectionException(reason, message, error);
+        _outgoing.Writer.TryComplete();
+        _events.Writer.TryComplete();
+        _pending.CloseAndFailAll(failure);
+        CancelAllInvocations();
+        _goodbyeReply?.TrySetResult();
+        if (closeGracefully)
+        {
+            _ = CloseTransportAsync();
+        }
+        else
+        {
+            _transport.Abort();
+            _stopped.Cancel();
+        }
+        _completion.TrySetResult();
+    }
+
+    private async Task CloseTransportAsync()
+    {
+        // Let the writer loop flush what is queued (the GOODBYE reply), then close the transport.
+        await _writeLoop.WaitAsync(_options.OperationTimeout, _options.TimeProvider).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        using var timeout = new CancellationTokenSource(_options.OperationTimeout, _options.TimeProvider);
+        await _transport.CloseAsync(timeout.Token).ConfigureAwait(false);
+        await _receiveLoop.WaitAsync(_options.OperationTimeout, _options.TimeProvider).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _transport.Abort();
+        _stopped.Cancel();
+    }
+
+    private WampConnectionException Closed() =>
+        new(CloseReason ?? WampConnectionException.TransportLost, $"The session is closed ({CloseReason ?? "not connected"}).");
+}
