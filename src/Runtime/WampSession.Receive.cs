@@ -121,7 +121,7 @@ public sealed partial class WampSession
     /// <summary>A message past <see cref="WampSessionOptions.MaxMessageSize"/>: fail the request it answers, keep the session.</summary>
     private void OnOversized(ReadOnlySpan<byte> prefix)
     {
-        if (!WampMessageParser.TryParseHead(prefix, out var type, out long id, out _)) 
+        if (!WampMessageParser.TryParseHead(prefix, out var type, out long id, out _, out _))
         {
             ProtocolViolation("an oversized message whose type cannot be read");
             return;

@@ -28,7 +28,6 @@ public sealed partial class WampSession : IAsyncDisposable
         _transport = transport;
         _options = options;
         Realm = realm;
-        _outgoing = Channel.CreateUnbounded<WampFrame>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
         _events = Channel.CreateUnbounded<EventDispatch>(new UnboundedChannelOptions { SingleReader = true });
     }
 
@@ -237,7 +236,7 @@ public sealed partial class WampSession : IAsyncDisposable
         if (Interlocked.Exchange(ref _terminated, 1) != 0) return;
         CloseReason = reason;
         var failure = new WampConnectionException(reason, message, error);
-        _outgoing.Writer.TryComplete();
+        _outgoing.Complete();
         _events.Writer.TryComplete();
         _pending.CloseAndFailAll(failure);
         CancelAllInvocations();

@@ -191,13 +191,14 @@ public static class WampMessageParser
     }
 
     /// <summary>
-    /// Reads what it can from the start of a message that was too large to receive whole: the type, the first
-    /// id and, when they precede the payload, the Options. Used to answer the request with a clear error.
+    /// Reads what it can from the start of a message that was too large to receive whole: the type, its first two
+    /// integers (the request id; for ERROR the request type and request id) and, for PUBLISH, whether the Options
+    /// ask for an acknowledgement. Used to answer the request with a clear error.
     /// </summary>
-    public static bool TryParseHead(ReadOnlySpan<byte> prefix, out WampMessageType type, out long requestId, out bool acknowledge)
+    public static bool TryParseHead(ReadOnlySpan<byte> prefix, out WampMessageType type, out long first, out long second, out bool acknowledge)
     {
         type = default;
-        requestId = 0;
+        first = second = 0;
         acknowledge = false;
         var reader = new Utf8JsonReader(prefix, isFinalBlock: false, default);
         try
@@ -205,8 +206,13 @@ public static class WampMessageParser
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray) return false;
             if (!reader.Read() || reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out int code)) return false;
             type = (WampMessageType)code;
-            if (!reader.Read() || reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out requestId)) return false;
-            if (type == WampMessageType.Publish && reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+            if (!reader.Read() || reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out first)) return false;
+            if (!reader.Read()) return true;
+            if (reader.TokenType == JsonTokenType.Number)
+            {
+                reader.TryGetInt64(out second);
+            }
+            else if (type == WampMessageType.Publish && reader.TokenType == JsonTokenType.StartObject)
             {
                 int depth = reader.CurrentDepth;
                 while (reader.Read() && reader.CurrentDepth > depth)
@@ -219,7 +225,7 @@ public static class WampMessageParser
         }
         catch (JsonException)
         {
-            return type != default && requestId != 0;
+            return type != default && first != 0;
         }
     }
 }

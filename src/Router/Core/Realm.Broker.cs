@@ -1,0 +1,182 @@
+using System.Text.Json;
+using WampContracts.Protocol;
+
+namespace WampContracts.Router.Core;
+
+internal sealed partial class Realm
+{
+    private readonly Dictionary<string, Subscription> _exactSubscriptions = new(StringComparer.Ordinal);
+    private readonly List<Subscription> _patternSubscriptions = new();
+    private readonly Dictionary<long, Subscription> _subscriptionsById = new();
+
+    private void OnSubscribe(RouterSession session, in WampMessage m)
+    {
+        long requestId = m.Id1;
+        if (!IsKnownMatch(m.Dict))
+        {
+            session.Send(RouterFrames.Error(WampMessageType.Subscribe, requestId, WampUris.InvalidArgument, $"unknown match policy '{m.Dict.GetString("match"u8)}'"));
+            return;
+        }
+        var match = ParseMatch(m.Dict);
+        string? topic = m.Uri;
+        // Subscribing to the router's own meta events (wamp.session.on_join, ...) is allowed.
+        bool meta = topic is not null && WampUris.IsReserved(topic) && WampUris.IsValidLoose(topic);
+        if (!meta && !CheckUri(session, WampMessageType.Subscribe, requestId, topic, match)) return;
+
+        var subscription = FindSubscription(topic!, match);
+        if (subscription is null)
+        {
+            subscription = new Subscription { Id = router.NextId(), Topic = topic!, Match = match };
+            _subscriptionsById.Add(subscription.Id, subscription);
+            if (match == WampMatch.Exact) _exactSubscriptions.Add(topic!, subscription);
+            else _patternSubscriptions.Add(subscription);
+        }
+        // Subscribing again to the same topic and policy returns the same subscription.
+        if (session.Subscriptions.Add(subscription)) subscription.Subscribers.Add(session);
+        session.Send(RouterFrames.Ack(WampMessageType.Subscribed, requestId, subscription.Id));
+    }
+
+    private Subscription? FindSubscription(string topic, WampMatch match)
+    {
+        if (match == WampMatch.Exact) return _exactSubscriptions.GetValueOrDefault(topic);
+        foreach (var s in _patternSubscriptions)
+            if (s.Match == match && s.Topic == topic) return s;
+        return null;
+    }
+
+    private void OnUnsubscribe(RouterSession session, in WampMessage m)
+    {
+        if (!_subscriptionsById.TryGetValue(m.Id2, out var subscription) || !session.Subscriptions.Contains(subscription))
+        {
+            session.Send(RouterFrames.Error(WampMessageType.Unsubscribe, m.Id1, WampUris.NoSuchSubscription, $"no subscription {m.Id2} of this session"));
+            return;
+        }
+        RemoveSubscriber(session, subscription);
+        session.Send(RouterFrames.Ack(WampMessageType.Unsubscribed, m.Id1));
+    }
+
+    private void RemoveSubscriber(RouterSession session, Subscription subscription)
+    {
+        subscription.Subscribers.Remove(session);
+        session.Subscriptions.Remove(subscription);
+        if (subscription.Subscribers.Count > 0) return;
+        _subscriptionsById.Remove(subscription.Id);
+        if (subscription.Match == WampMatch.Exact) _exactSubscriptions.Remove(subscription.Topic);
+        else _patternSubscriptions.Remove(subscription);
+    }
+
+    private void LeaveBroker(RouterSession session)
+    {
+        foreach (var subscription in session.Subscriptions.ToArray()) RemoveSubscriber(session, subscription);
+    }
+
+    private void OnPublish(RouterSession publisher, in WampMessage m)
+    {
+        long requestId = m.Id1;
+        bool acknowledge = m.Dict.GetBool("acknowledge"u8);
+        string? topic = m.Uri;
+        // Unacknowledged publications fail silently, as the protocol says.
+        if (!CheckUri(publisher, WampMessageType.Publish, requestId, topic, reply: acknowledge)) return;
+
+        long publicationId = router.NewPublicationId();
+        var filter = new DeliveryFilter(m.Dict, publisher);
+        bool disclose = m.Dict.GetBool("disclose_me"u8);
+        Deliver(topic!, publicationId, m.Payload, filter, disclose ? publisher : null);
+        if (acknowledge) publisher.Send(RouterFrames.Ack(WampMessageType.Published, requestId, publicationId));
+    }
+
+    /// <summary>Sends one EVENT per matching subscription; the frame is built once per subscription and shared by its subscribers.</summary>
+    private void Deliver(string topic, long publicationId, WampPayload payload, DeliveryFilter filter, RouterSession? disclosedPublisher)
+    {
+        if (_exactSubscriptions.TryGetValue(topic, out var exact)) Deliver(exact, topic, publicationId, payload, filter, disclosedPublisher);
+        foreach (var s in _patternSubscriptions)
+        {
+            bool matches = s.Match == WampMatch.Prefix ? UriMatching.MatchesPrefix(s.Topic, topic) : UriMatching.MatchesWildcard(s.Topic, topic);
+            if (matches) Deliver(s, topic, publicationId, payload, filter, disclosedPublisher);
+        }
+    }
+
+    private static void Deliver(Subscription subscription, string topic, long publicationId, WampPayload payload, DeliveryFilter filter, RouterSession? disclosedPublisher)
+    {
+        WampFrame? frame = null;
+        foreach (var subscriber in subscription.Subscribers)
+        {
+            if (!filter.Allows(subscriber)) continue;
+            frame ??= EventFrame(subscription, topic, publicationId, payload, disclosedPublisher);
+            subscriber.Send(frame.Value);
+        }
+    }
+
+    private static WampFrame EventFrame(Subscription subscription, string topic, long publicationId, WampPayload payload, RouterSession? publisher)
+    {
+        var w = WampFrameWriter.Start(WampMessageType.Event).Id(subscription.Id).Id(publicationId);
+        w.Json.WriteStartObject();
+        if (subscription.Match != WampMatch.Exact) w.Json.WriteString("topic"u8, topic);
+        if (publisher is not null)
+        {
+            w.Json.WriteNumber("publisher"u8, publisher.Id);
+            w.Json.WriteString("publisher_authid"u8, publisher.AuthId);
+            w.Json.WriteString("publisher_authrole"u8, publisher.AuthRole);
+        }
+        w.Json.WriteEndObject();
+        // Unpooled: the same frame is queued to every subscriber of the subscription.
+        return w.Payload(payload).ToFrame(pooled: false);
+    }
+
+    /// <summary>Publishes a meta event (<c>wamp.session.on_join</c>, ...) from the router itself.</summary>
+    private void PublishMeta(string topic, WampPayload payload)
+    {
+        if (_exactSubscriptions.Count == 0 && _patternSubscriptions.Count == 0) return;
+        Deliver(topic, router.NewPublicationId(), payload, DeliveryFilter.Everyone, null);
+    }
+
+    /// <summary>PUBLISH options that decide who receives an event: publisher exclusion and black/white listing.</summary>
+    private readonly struct DeliveryFilter
+    {
+        public static DeliveryFilter Everyone => default;
+
+        private readonly RouterSession? _excludedPublisher;
+        private readonly HashSet<long>? _exclude, _eligible;
+        private readonly HashSet<string>? _excludeAuthId, _eligibleAuthId, _excludeAuthRole, _eligibleAuthRole;
+
+        public DeliveryFilter(WampDict options, RouterSession publisher)
+        {
+            _excludedPublisher = options.GetBool("exclude_me"u8, defaultValue: true) ? publisher : null;
+            _exclude = Ids(options.GetRaw("exclude"u8));
+            _eligible = Ids(options.GetRaw("eligible"u8));
+            _excludeAuthId = Strings(options.GetRaw("exclude_authid"u8));
+            _eligibleAuthId = Strings(options.GetRaw("eligible_authid"u8));
+            _excludeAuthRole = Strings(options.GetRaw("exclude_authrole"u8));
+            _eligibleAuthRole = Strings(options.GetRaw("eligible_authrole"u8));
+        }
+
+        public bool Allows(RouterSession s) =>
+            !ReferenceEquals(s, _excludedPublisher)
+            && (_exclude is null || !_exclude.Contains(s.Id))
+            && (_eligible is null || _eligible.Contains(s.Id))
+            && (_excludeAuthId is null || !_excludeAuthId.Contains(s.AuthId))
+            && (_eligibleAuthId is null || _eligibleAuthId.Contains(s.AuthId))
+            && (_excludeAuthRole is null || !_excludeAuthRole.Contains(s.AuthRole))
+            && (_eligibleAuthRole is null || _eligibleAuthRole.Contains(s.AuthRole));
+
+        private static HashSet<long>? Ids(ReadOnlyMemory<byte> json)
+        {
+            if (json.IsEmpty) return null;
+            var set = new HashSet<long>();
+            var r = new Utf8JsonReader(json.Span);
+            while (r.Read())
+                if (r.TokenType == JsonTokenType.Number && r.TryGetInt64(out long id)) set.Add(id);
+            return set;
+        }
+
+        private static HashSet<string>? Strings(ReadOnlyMemory<byte> json)
+        {
+            if (json.IsEmpty) return null;
+            var set = new HashSet<string>(StringComparer.Ordinal);
+            var r = new Utf8JsonReader(json.Span);
+            while (r.Read())
+                if (r.TokenType == JsonTokenType.String) set.Add(r.GetString()!);
+            return set;
+        }
+    }
+}

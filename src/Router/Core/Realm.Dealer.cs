@@ -1,0 +1,325 @@
+using System.Text.Json;
+using WampContracts.Protocol;
+
+namespace WampContracts.Router.Core;
+
+internal sealed partial class Realm
+{
+    private readonly Dictionary<string, Registration> _exactRegistrations = new(StringComparer.Ordinal);
+    private readonly List<Registration> _patternRegistrations = new();
+    private readonly Dictionary<long, Registration> _registrationsById = new();
+
+    private void OnRegister(RouterSession session, in WampMessage m)
+    {
+        long requestId = m.Id1;
+        var match = ParseMatch(m.Dict);
+        string? invokeText = m.Dict.GetString("invoke"u8);
+        WampInvokePolicy? invoke = invokeText switch
+        {
+            null or "single" => WampInvokePolicy.Single,
+            "roundrobin" => WampInvokePolicy.RoundRobin,
+            "random" => WampInvokePolicy.Random,
+            "first" => WampInvokePolicy.First,
+            "last" => WampInvokePolicy.Last,
+            _ => null,
+        };
+        if (invoke is null || !IsKnownMatch(m.Dict))
+        {
+            session.Send(RouterFrames.Error(WampMessageType.Register, requestId, WampUris.InvalidArgument,
+                $"unknown {(invoke is null ? $"invoke policy '{invokeText}'" : $"match policy '{m.Dict.GetString("match"u8)}'")}"));
+            return;
+        }
+        if (!CheckUri(session, WampMessageType.Register, requestId, m.Uri, match)) return;
+        string uri = m.Uri!;
+
+        var registration = FindRegistration(uri, match);
+        if (registration is not null)
+        {
+            if (registration.Invoke == WampInvokePolicy.Single || invoke == WampInvokePolicy.Single || registration.Callees.Exists(c => c.Session == session))
+            {
+                session.Send(RouterFrames.Error(WampMessageType.Register, requestId, WampUris.ProcedureAlreadyExists, $"procedure '{uri}' is already registered"));
+                return;
+            }
+            if (registration.Invoke != invoke)
+            {
+                session.Send(RouterFrames.Error(WampMessageType.Register, requestId, WampUris.ProcedureExistsWithDifferentInvocationPolicy,
+                    $"procedure '{uri}' is registered with invoke policy '{registration.Invoke.ToString().ToLowerInvariant()}'"));
+                return;
+            }
+        }
+        else
+        {
+            registration = new Registration { Id = router.NextId(), Uri = uri, Match = match, Invoke = invoke.Value };
+            _registrationsById.Add(registration.Id, registration);
+            if (match == WampMatch.Exact) _exactRegistrations.Add(uri, registration);
+            else _patternRegistrations.Add(registration);
+        }
+        registration.Callees.Add((session, m.Dict.GetBool("disclose_caller"u8)));
+        session.Registrations.Add(registration);
+        session.Send(RouterFrames.Ack(WampMessageType.Registered, requestId, registration.Id));
+    }
+
+    private static bool IsKnownMatch(WampDict options) =>
+        options.GetString("match"u8) is null or "exact" or "prefix" or "wildcard";
+
+    private Registration? FindRegistration(string uri, WampMatch match)
+    {
+        if (match == WampMatch.Exact) return _exactRegistrations.GetValueOrDefault(uri);
+        foreach (var r in _patternRegistrations)
+            if (r.Match == match && r.Uri == uri) return r;
+        return null;
+    }
+
+    private void OnUnregister(RouterSession session, in WampMessage m)
+    {
+        if (!_registrationsById.TryGetValue(m.Id2, out var registration) || !session.Registrations.Contains(registration))
+        {
+            session.Send(RouterFrames.Error(WampMessageType.Unregister, m.Id1, WampUris.NoSuchRegistration, $"no registration {m.Id2} of this session"));
+            return;
+        }
+        RemoveCallee(session, registration);
+        session.Send(RouterFrames.Ack(WampMessageType.Unregistered, m.Id1));
+    }
+
+    private void RemoveCallee(RouterSession session, Registration registration)
+    {
+        registration.Callees.RemoveAll(c => c.Session == session);
+        session.Registrations.Remove(registration);
+        if (registration.Callees.Count > 0) return;
+        _registrationsById.Remove(registration.Id);
+        if (registration.Match == WampMatch.Exact) _exactRegistrations.Remove(registration.Uri);
+        else _patternRegistrations.Remove(registration);
+    }
+
+    /// <summary>Picks the one registration a call goes to: exact, else longest prefix, else most specific wildcard.</summary>
+    private Registration? Route(string uri)
+    {
+        if (_exactRegistrations.TryGetValue(uri, out var exact)) return exact;
+        Registration? best = null;
+        foreach (var r in _patternRegistrations)
+        {
+            if (r.Match == WampMatch.Prefix && UriMatching.MatchesPrefix(r.Uri, uri) &&
+                (best is null || best.Match != WampMatch.Prefix || r.Uri.Length > best.Uri.Length))
+                best = r;
+        }
+        if (best is not null) return best;
+        foreach (var r in _patternRegistrations)
+        {
+            if (r.Match == WampMatch.Wildcard && UriMatching.MatchesWildcard(r.Uri, uri) &&
+                (best is null || UriMatching.CompareWildcardSpecificity(r.Uri, best.Uri) > 0))
+                best = r;
+        }
+        return best;
+    }
+
+    private static (RouterSession Session, bool DiscloseCaller) PickCallee(Registration registration)
+    {
+        var callees = registration.Callees;
+        switch (registration.Invoke)
+        {
+            case WampInvokePolicy.RoundRobin:
+                int i = registration.NextRoundRobin % callees.Count;
+                registration.NextRoundRobin = i + 1;
+                return callees[i];
+            case WampInvokePolicy.Random:
+                return callees[Random.Shared.Next(callees.Count)];
+            case WampInvokePolicy.Last:
+                return callees[^1];
+            default:
+                return callees[0];
+        }
+    }
+
+    private bool OnCall(RouterSession caller, in WampMessage m)
+    {
+        long requestId = m.Id1;
+        if (requestId == 0) return Violation(caller, "CALL with request id 0");
+        if (caller.Calls.ContainsKey(requestId)) return Violation(caller, $"CALL reuses request id {requestId} of a call still running");
+        string? uri = m.Uri;
+        if (uri is not null && WampUris.IsReserved(uri))
+        {
+            OnMetaCall(caller, m);
+            return true;
+        }
+        if (!CheckUri(caller, WampMessageType.Call, requestId, uri)) return true;
+
+        long? timeoutMs = m.Dict.GetInt64("timeout"u8);
+        if (timeoutMs < 0)
+        {
+            caller.Send(RouterFrames.Error(WampMessageType.Call, requestId, WampUris.InvalidArgument, "CALL.Options.timeout must be a non-negative integer (milliseconds)"));
+            return true;
+        }
+
+        var registration = Route(uri!);
+        if (registration is null)
+        {
+            caller.Send(RouterFrames.Error(WampMessageType.Call, requestId, WampUris.NoSuchProcedure, $"no callee registered procedure '{uri}'"));
+            return true;
+        }
+        var (callee, discloseCaller) = PickCallee(registration);
+        if (callee.Invocations.Count >= Options.MaxPendingInvocationsPerCallee)
+        {
+            caller.Send(RouterFrames.Error(WampMessageType.Call, requestId, WampUris.NoAvailableCallee,
+                $"the callee of '{uri}' already has {callee.Invocations.Count} calls in flight (limit {Options.MaxPendingInvocationsPerCallee})"));
+            return true;
+        }
+
+        bool wantsProgress = m.Dict.GetBool("receive_progress"u8);
+        var timeout = timeoutMs is > 0 ? TimeSpan.FromMilliseconds(timeoutMs.Value) : TimeSpan.Zero;
+        var invocation = new Invocation
+        {
+            Caller = caller,
+            CallRequestId = requestId,
+            Callee = callee,
+            InvocationId = callee.NextInvocationId(),
+            Procedure = uri!,
+            CallerWantsProgress = wantsProgress,
+            Timeout = timeout,
+        };
+        caller.Calls.Add(requestId, invocation);
+        callee.Invocations.Add(invocation.InvocationId, invocation);
+
+        var w = WampFrameWriter.Start(WampMessageType.Invocation).Id(invocation.InvocationId).Id(registration.Id);
+        WriteInvocationDetails(w.Json, m.Dict, caller, callee, registration, uri!, discloseCaller, wantsProgress, timeoutMs);
+        callee.Send(w.Payload(m.Payload).ToFrame());
+
+        if (timeout > TimeSpan.Zero) StartTimer(invocation);
+        return true;
+    }
+
+    private static void WriteInvocationDetails(Utf8JsonWriter w, WampDict callOptions, RouterSession caller, RouterSession callee,
+        Registration registration, string uri, bool discloseCaller, bool wantsProgress, long? timeoutMs)
+    {
+        w.WriteStartObject();
+        if (discloseCaller || callOptions.GetBool("disclose_me"u8))
+        {
+            w.WriteNumber("caller"u8, caller.Id);
+            w.WriteString("caller_authid"u8, caller.AuthId);
+            w.WriteString("caller_authrole"u8, caller.AuthRole);
+        }
+        if (registration.Match != WampMatch.Exact) w.WriteString("procedure"u8, uri);
+        if (wantsProgress && callee.CalleeProgressiveResults) w.WriteBoolean("receive_progress"u8, true);
+        if (timeoutMs is > 0 && callee.CalleeCallTimeout) w.WriteNumber("timeout"u8, timeoutMs.Value);
+        // Custom x_ options travel to the callee untouched (deadline and idempotency metadata use them).
+        callOptions.ForEach(w, static (writer, key, raw) =>
+        {
+            if (key.StartsWith("x_", StringComparison.Ordinal))
+            {
+                writer.WritePropertyName(key);
+                writer.WriteRawValue(raw.Span, skipInputValidation: true);
+            }
+        });
+        w.WriteEndObject();
+    }
+
+    private void StartTimer(Invocation invocation)
+    {
+        invocation.Timer?.Dispose();
+        invocation.Timer = Options.TimeProvider.CreateTimer(static s =>
+        {
+            var (realm, inv) = ((Realm, Invocation))s!;
+            realm.OnCallTimeout(inv);
+        }, (this, invocation), invocation.Timeout, Timeout.InfiniteTimeSpan);
+    }
+
+    private void OnCallTimeout(Invocation invocation)
+    {
+        lock (Lock)
+        {
+            if (!IsActive(invocation)) return;
+            // Dealer-enforced timeout: like a killnowait cancel without a CANCEL message.
+            End(invocation);
+            invocation.Caller.Send(RouterFrames.Error(WampMessageType.Call, invocation.CallRequestId, WampUris.Timeout,
+                $"'{invocation.Procedure}' did not answer within {invocation.Timeout.TotalMilliseconds:0} ms"));
+            if (invocation.Callee.CalleeCallCanceling)
+                invocation.Callee.Send(RouterFrames.Interrupt(invocation.InvocationId, "killnowait", WampUris.Timeout));
+        }
+    }
+
+    private static bool IsActive(Invocation invocation) =>
+        invocation.Caller.Calls.TryGetValue(invocation.CallRequestId, out var current) && ReferenceEquals(current, invocation);
+
+    /// <summary>Forgets the call on both sides; a late answer from the callee is then dropped.</summary>
+    private static void End(Invocation invocation)
+    {
+        invocation.Timer?.Dispose();
+        invocation.Caller.Calls.Remove(invocation.CallRequestId);
+        invocation.Callee.Invocations.Remove(invocation.InvocationId);
+    }
+
+    private void OnCancel(RouterSession caller, in WampMessage m)
+    {
+        // CANCEL of a call that finished or never existed is ignored.
+        if (!caller.Calls.TryGetValue(m.Id1, out var invocation)) return;
+        string mode = m.Dict.GetString("mode"u8) ?? "killnowait"; // no mode: what Crossbar does for Autobahn|Python
+        if (mode is not ("skip" or "kill" or "killnowait")) mode = "killnowait";
+        if (!invocation.Callee.CalleeCallCanceling) mode = "skip";
+
+        if (mode == "kill")
+        {
+            // The callee's answer (normally wamp.error.canceled) goes to the caller as usual.
+            if (invocation.KillRequested) return;
+            invocation.KillRequested = true;
+            invocation.Callee.Send(RouterFrames.Interrupt(invocation.InvocationId, "kill"));
+            return;
+        }
+        End(invocation);
+        caller.Send(RouterFrames.Error(WampMessageType.Call, invocation.CallRequestId, WampUris.Canceled, $"the call to '{invocation.Procedure}' was canceled ({mode})"));
+        if (mode == "killnowait")
+            invocation.Callee.Send(RouterFrames.Interrupt(invocation.InvocationId, "killnowait"));
+    }
+
+    private bool OnYield(RouterSession callee, in WampMessage m)
+    {
+        if (!callee.Invocations.TryGetValue(m.Id1, out var invocation))
+            return LateAnswer(callee, m.Id1, "YIELD");
+        if (m.Dict.GetBool("progress"u8))
+        {
+            if (invocation.CallerWantsProgress)
+                invocation.Caller.Send(RouterFrames.Result(invocation.CallRequestId, m.Payload, progress: true));
+            // The timeout covers each gap between results.
+            if (invocation.Timeout > TimeSpan.Zero) StartTimer(invocation);
+            return true;
+        }
+        End(invocation);
+        invocation.Caller.Send(RouterFrames.Result(invocation.CallRequestId, m.Payload, progress: false));
+        return true;
+    }
+
+    private bool OnCalleeError(RouterSession callee, in WampMessage m)
+    {
+        if (!callee.Invocations.TryGetValue(m.Id2, out var invocation))
+            return LateAnswer(callee, m.Id2, "ERROR");
+        if (m.Uri is null || !WampUris.IsValidLoose(m.Uri))
+            return Violation(callee, $"ERROR with invalid URI '{m.Uri}'");
+        End(invocation);
+        // The callee's URI and payload reach the caller unchanged.
+        invocation.Caller.Send(RouterFrames.Error(WampMessageType.Call, invocation.CallRequestId, m.Uri, m.Payload, WampDict.Empty));
+        return true;
+    }
+
+    private static bool LateAnswer(RouterSession callee, long invocationId, string what)
+    {
+        // After a timeout, cancel or caller leave, late answers are expected: drop them. Ids never issued are a violation.
+        if (invocationId >= 1 && invocationId <= callee.LastInvocationId) return true;
+        return Violation(callee, $"{what} for INVOCATION {invocationId}, which was never sent");
+    }
+
+    /// <summary>A callee that leaves fails its invocations for their callers; a caller that leaves has its calls interrupted.</summary>
+    private void LeaveDealer(RouterSession session)
+    {
+        foreach (var invocation in session.Invocations.Values.ToArray())
+        {
+            End(invocation);
+            invocation.Caller.Send(RouterFrames.Error(WampMessageType.Call, invocation.CallRequestId, WampUris.Canceled,
+                $"the callee of '{invocation.Procedure}' left before answering"));
+        }
+        foreach (var invocation in session.Calls.Values.ToArray())
+        {
+            End(invocation);
+            if (invocation.Callee.CalleeCallCanceling)
+                invocation.Callee.Send(RouterFrames.Interrupt(invocation.InvocationId, "killnowait"));
+        }
+        foreach (var registration in session.Registrations.ToArray()) RemoveCallee(session, registration);
+    }
+}

@@ -1,0 +1,129 @@
+using WampContracts.Protocol;
+
+namespace WampContracts.Router.Core;
+
+/// <summary>
+/// One realm: its sessions, dealer and broker state. Every routing decision runs under <see cref="Lock"/>,
+/// one realm at a time, so registrations, subscriptions and in-flight calls change atomically; the lock is
+/// never held across an await (sending only queues frames).
+/// </summary>
+internal sealed partial class Realm(string name, RouterCore router)
+{
+    public string Name { get; } = name;
+
+    public Lock Lock { get; } = new();
+
+    private readonly Dictionary<long, RouterSession> _sessions = new();
+
+    private WampRouterOptions Options => router.Options;
+
+    public int SessionCount
+    {
+        get { lock (Lock) return _sessions.Count; }
+    }
+
+    public void Join(RouterSession session)
+    {
+        lock (Lock)
+        {
+            _sessions.Add(session.Id, session);
+            PublishMeta(WampUris.SessionOnJoin, RouterFrames.Build(w => WriteSessionInfo(w, session)));
+        }
+    }
+
+    /// <summary>Removes the session and everything it held: its calls are interrupted, its invocations fail for their callers.</summary>
+    public void Leave(RouterSession session)
+    {
+        lock (Lock)
+        {
+            if (session.Closed) return;
+            session.Closed = true;
+            if (!_sessions.Remove(session.Id)) return;
+            LeaveDealer(session);
+            LeaveBroker(session);
+            PublishMeta(WampUris.SessionOnLeave, RouterFrames.Build(w =>
+            {
+                w.WriteNumberValue(session.Id);
+                w.WriteStringValue(session.AuthId);
+                w.WriteStringValue(session.AuthRole);
+            }));
+        }
+    }
+
+    public RouterSession[] SnapshotSessions()
+    {
+        lock (Lock) return [.. _sessions.Values];
+    }
+
+    /// <summary>Routes one message of an established session. Returns false when the session must end (protocol violation).</summary>
+    public bool Handle(RouterSession session, in WampMessage m)
+    {
+        lock (Lock)
+        {
+            if (session.Closed) return false;
+            switch (m.Type)
+            {
+                case WampMessageType.Call: return OnCall(session, m);
+                case WampMessageType.Cancel: OnCancel(session, m); return true;
+                case WampMessageType.Yield: return OnYield(session, m);
+                case WampMessageType.Error:
+                    if (m.Id1 != (long)WampMessageType.Invocation)
+                        return Violation(session, $"ERROR for request type {m.Id1} (a client may only answer INVOCATION with ERROR)");
+                    return OnCalleeError(session, m);
+                case WampMessageType.Register: OnRegister(session, m); return true;
+                case WampMessageType.Unregister: OnUnregister(session, m); return true;
+                case WampMessageType.Publish: OnPublish(session, m); return true;
+                case WampMessageType.Subscribe: OnSubscribe(session, m); return true;
+                case WampMessageType.Unsubscribe: OnUnsubscribe(session, m); return true;
+                default:
+                    return Violation(session, $"{m.Type} is not a message a client sends in an established session");
+            }
+        }
+    }
+
+    private static bool Violation(RouterSession session, string message)
+    {
+        session.Send(RouterFrames.Abort(WampUris.ProtocolViolation, message));
+        return false;
+    }
+
+    private static void WriteSessionInfo(System.Text.Json.Utf8JsonWriter w, RouterSession s)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("session"u8, s.Id);
+        w.WriteString("authid"u8, s.AuthId);
+        w.WriteString("authrole"u8, s.AuthRole);
+        w.WriteString("authmethod"u8, "anonymous");
+        w.WriteString("authprovider"u8, "static");
+        w.WriteStartObject("transport"u8);
+        w.WriteString("type"u8, "websocket");
+        w.WriteString("serializer"u8, "json");
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    /// <summary>Valid, non-reserved URI for a request; otherwise answers ERROR and returns false.</summary>
+    private static bool CheckUri(RouterSession session, WampMessageType requestType, long requestId, string? uri,
+        WampMatch match = WampMatch.Exact, bool reply = true)
+    {
+        bool valid = uri is not null && WampUris.IsValidLoose(uri, allowEmptyComponents: match == WampMatch.Wildcard, allowEmptyLast: match != WampMatch.Exact);
+        if (!valid)
+        {
+            if (reply) session.Send(RouterFrames.Error(requestType, requestId, WampUris.InvalidUri, $"'{uri}' is not a valid URI"));
+            return false;
+        }
+        if (WampUris.IsReserved(uri))
+        {
+            if (reply) session.Send(RouterFrames.Error(requestType, requestId, WampUris.InvalidUri, $"'{uri}' is reserved: URIs starting with 'wamp.' belong to the protocol"));
+            return false;
+        }
+        return true;
+    }
+
+    private static WampMatch ParseMatch(WampDict options) => options.GetString("match"u8) switch
+    {
+        "prefix" => WampMatch.Prefix,
+        "wildcard" => WampMatch.Wildcard,
+        _ => WampMatch.Exact,
+    };
+}

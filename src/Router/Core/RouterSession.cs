@@ -1,0 +1,92 @@
+using WampContracts.Protocol;
+using WampContracts.Transport;
+
+namespace WampContracts.Router.Core;
+
+/// <summary>
+/// One client session inside the router. Its routing state (calls, invocations, registrations, subscriptions)
+/// is guarded by the lock of the realm it joined; sending only queues, so it is safe under that lock.
+/// </summary>
+internal sealed class RouterSession(IWampTransport transport)
+{
+    public IWampTransport Transport { get; } = transport;
+
+    public FrameSender Sender { get; } = new();
+
+    public long Id { get; set; }
+
+    public Realm? Realm { get; set; }
+
+    public string AuthId { get; set; } = "";
+
+    public string AuthRole { get; set; } = "anonymous";
+
+    // Features the client announced in HELLO (a feature is used only when both ends announced it).
+    public bool CalleeCallCanceling { get; set; }
+    public bool CalleeCallTimeout { get; set; }
+    public bool CalleeProgressiveResults { get; set; }
+
+    /// <summary>Calls this session made that are still running, by its CALL request id.</summary>
+    public Dictionary<long, Invocation> Calls { get; } = new();
+
+    /// <summary>Invocations sent to this session as callee and not yet answered, by INVOCATION request id.</summary>
+    public Dictionary<long, Invocation> Invocations { get; } = new();
+
+    /// <summary>The last INVOCATION request id issued to this session; answers to ids up to it may arrive late and are dropped.</summary>
+    public long LastInvocationId { get; set; }
+
+    public HashSet<Registration> Registrations { get; } = new();
+
+    public HashSet<Subscription> Subscriptions { get; } = new();
+
+    /// <summary>Set once the session has left its realm; nothing more is routed to or from it.</summary>
+    public bool Closed { get; set; }
+
+    public void Send(WampFrame frame)
+    {
+        if (Closed) { frame.Release(); return; }
+        Sender.TryEnqueue(frame);
+    }
+
+    public long NextInvocationId()
+    {
+        long id = LastInvocationId + 1;
+        if (id > WampMessageParser.MaxId) id = 1;
+        LastInvocationId = id;
+        return id;
+    }
+}
+
+/// <summary>A call in flight: routed from a caller's CALL to a callee's INVOCATION, until the answer, a cancel, a timeout or a leave.</summary>
+internal sealed class Invocation
+{
+    public required RouterSession Caller { get; init; }
+    public required long CallRequestId { get; init; }
+    public required RouterSession Callee { get; init; }
+    public required long InvocationId { get; init; }
+    public required string Procedure { get; init; }
+    public bool CallerWantsProgress { get; init; }
+    public TimeSpan Timeout { get; init; }
+    public ITimer? Timer { get; set; }
+    public bool KillRequested { get; set; }
+}
+
+/// <summary>A registration: one URI and match policy, one or more callees (shared registration).</summary>
+internal sealed class Registration
+{
+    public required long Id { get; init; }
+    public required string Uri { get; init; }
+    public required WampMatch Match { get; init; }
+    public required WampInvokePolicy Invoke { get; init; }
+    public List<(RouterSession Session, bool DiscloseCaller)> Callees { get; } = new();
+    public int NextRoundRobin { get; set; }
+}
+
+/// <summary>A subscription: one topic and match policy, shared by every subscribed session.</summary>
+internal sealed class Subscription
+{
+    public required long Id { get; init; }
+    public required string Topic { get; init; }
+    public required WampMatch Match { get; init; }
+    public List<RouterSession> Subscribers { get; } = new();
+}

@@ -1,0 +1,112 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using WampContracts.Router.Core;
+using WampContracts.Transport;
+
+namespace WampContracts.Router;
+
+/// <summary>
+/// An embedded WAMP v2 router: dealer and broker for any number of realms, on Kestrel WebSockets
+/// (subprotocol <c>wamp.2.json</c>) or in memory.
+/// </summary>
+public sealed class WampRouter : IAsyncDisposable
+{
+    private readonly RouterCore _core;
+    private readonly WebApplication? _app;
+    private readonly CancellationTokenSource _stopping = new();
+    private int _disposed;
+
+    private WampRouter(RouterCore core, WebApplication? app, Uri? url)
+    {
+        _core = core;
+        _app = app;
+        Url = url;
+    }
+
+    /// <summary>The <c>ws://</c> address clients connect to (null for an in-memory router).</summary>
+    public Uri? Url { get; private set; }
+
+    /// <summary>The number of sessions currently joined, across realms.</summary>
+    public int SessionCount => _core.SessionCount;
+
+    /// <summary>Starts a router listening on <see cref="WampRouterOptions.Address"/> (127.0.0.1 by default) and <see cref="WampRouterOptions.Port"/>.</summary>
+    public static async Task<WampRouter> StartAsync(WampRouterOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new WampRouterOptions();
+        var core = new RouterCore(options);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(k => k.Listen(options.Address, options.Port));
+        var app = builder.Build();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
+        var router = new WampRouter(core, app, null);
+        app.Run(router.HandleAsync);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var port = new Uri(address).Port;
+        string host = options.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{options.Address}]" : options.Address.ToString();
+        router.Url = new Uri($"ws://{host}:{port}/");
+        return router;
+    }
+
+    /// <summary>Creates a router with no listener; connect to it with <see cref="ConnectInMemory"/>.</summary>
+    public static WampRouter CreateInMemory(WampRouterOptions? options = null) => new(new RouterCore(options ?? new WampRouterOptions()), null, null);
+
+    /// <summary>Opens an in-memory connection to this router; pass the result to <see cref="WampSession.JoinAsync"/>.</summary>
+    public IWampTransport ConnectInMemory()
+    {
+        var (client, server) = InMemoryTransport.CreatePair(_core.Options.MaxMessageSize);
+        _ = ServeAsync(server);
+        return client;
+    }
+
+    /// <summary>Serves one session over a transport you opened yourself, until it ends.</summary>
+    public Task ServeAsync(IWampTransport transport, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        return _core.ServeAsync(transport, cancellationToken);
+    }
+
+    /// <summary>
+    /// Serves a WAMP WebSocket request inside your own ASP.NET Core application (e.g. <c>app.Map("/ws", router.HandleAsync)</c>,
+    /// after <c>app.UseWebSockets()</c>). Other requests get a short explanation.
+    /// </summary>
+    public async Task HandleAsync(HttpContext context)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.StatusCode = StatusCodes.Status426UpgradeRequired;
+            await context.Response.WriteAsync($"This is a WAMP router: connect with a WebSocket and the subprotocol '{WebSocketTransport.JsonSubprotocol}'.\n").ConfigureAwait(false);
+            return;
+        }
+        if (!context.WebSockets.WebSocketRequestedProtocols.Contains(WebSocketTransport.JsonSubprotocol))
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync($"Unsupported WebSocket subprotocol: this router speaks '{WebSocketTransport.JsonSubprotocol}'.\n").ConfigureAwait(false);
+            return;
+        }
+        var socket = await context.WebSockets.AcceptWebSocketAsync(WebSocketTransport.JsonSubprotocol).ConfigureAwait(false);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
+        await _core.ServeAsync(new WebSocketTransport(socket, _core.Options.MaxMessageSize), linked.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>Says GOODBYE to every session (<c>wamp.close.system_shutdown</c>) and stops listening.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _core.Shutdown();
+        _stopping.Cancel();
+        if (_app is not null)
+        {
+            using var timeout = new CancellationTokenSource(_core.Options.HandshakeTimeout);
+            await _app.StopAsync(timeout.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await _app.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

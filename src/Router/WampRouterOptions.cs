@@ -1,0 +1,34 @@
+using System.Net;
+
+namespace WampContracts.Router;
+
+/// <summary>Settings of a <see cref="WampRouter"/>.</summary>
+public sealed class WampRouterOptions
+{
+    /// <summary>The address to listen on. Default 127.0.0.1.</summary>
+    public IPAddress Address { get; init; } = IPAddress.Loopback;
+
+    /// <summary>The TCP port; 0 picks a free one (read it from <see cref="WampRouter.Url"/>).</summary>
+    public int Port { get; init; }
+
+    /// <summary>
+    /// The realms this router serves; sessions asking for any other are refused with <c>wamp.error.no_such_realm</c>.
+    /// Null (the default, for development) creates any realm on first use.
+    /// </summary>
+    public IReadOnlyList<string>? Realms { get; init; }
+
+    /// <summary>Largest message a client may send; larger requests are answered <c>wamp.error.payload_size_exceeded</c>. Default 4 MiB.</summary>
+    public int MaxMessageSize { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>Most invocations one callee may have in flight; further calls to it get <c>wamp.error.no_available_callee</c>. Default 10,000.</summary>
+    public int MaxPendingInvocationsPerCallee { get; init; } = 10_000;
+
+    /// <summary>Bound on a new connection's HELLO and on the GOODBYE handshake. Default 10 s.</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The <c>agent</c> announced in WELCOME.</summary>
+    public string Agent { get; init; } = "WampContracts.Router/" + typeof(WampRouterOptions).Assembly.GetName().Version?.ToString(3);
+
+    /// <summary>The clock for call timeouts. Tests pass a fake one.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+}

@@ -1,0 +1,63 @@
+using System.Threading.Channels;
+using WampContracts.Protocol;
+
+namespace WampContracts.Transport;
+
+/// <summary>
+/// The single writer of a transport: senders queue frames without waiting, one loop writes them back to back,
+/// releasing pooled buffers as it goes. Used by the client session and by each router session alike.
+/// </summary>
+public sealed class FrameSender
+{
+    private readonly Channel<WampFrame> _queue = Channel.CreateUnbounded<WampFrame>(
+        new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+    private int _queued;
+
+    /// <summary>Frames queued and not yet written.</summary>
+    public int QueuedCount => Volatile.Read(ref _queued);
+
+    /// <summary>Queues a frame; false (and the frame released) once the sender is completed.</summary>
+    public bool TryEnqueue(WampFrame frame)
+    {
+        if (_queue.Writer.TryWrite(frame))
+        {
+            Interlocked.Increment(ref _queued);
+            return true;
+        }
+        frame.Release();
+        return false;
+    }
+
+    /// <summary>Stops accepting frames; the loop writes what is queued, then ends.</summary>
+    public void Complete() => _queue.Writer.TryComplete();
+
+    /// <summary>Writes queued frames until <see cref="Complete"/> (returns normally) or a send fails (throws).</summary>
+    public async Task RunAsync(IWampTransport transport, CancellationToken cancellationToken)
+    {
+        var reader = _queue.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // Drain everything queued before waiting again.
+                while (reader.TryRead(out var frame))
+                {
+                    Interlocked.Decrement(ref _queued);
+                    try
+                    {
+                        await transport.SendAsync(frame.Memory, cancellationToken).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        frame.Release();
+                    }
+                }
+            }
+        }
+        finally
+        {
+            _queue.Writer.TryComplete();
+            while (reader.TryRead(out var frame)) frame.Release();
+        }
+    }
+}
