@@ -10,7 +10,7 @@ public class WampException : Exception
 {
     /// <summary>An error with a URI and a human-readable message, sent as the single positional argument.</summary>
     public WampException(string uri, string? message = null)
-        : this(uri, message is null ? WampPayload.Empty : MessagePayload(message), message)
+        : this(uri, message is null ? WampPayload.Empty : MessagePayload(message))
     {
     }
 

@@ -189,6 +189,9 @@ public readonly struct WampPayload
 /// </summary>
 public sealed class WampPayloadBuilder
 {
+    // Payloads go to other programs, not into HTML: no escaping beyond what JSON requires.
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private readonly ArrayBufferWriter<byte> _args = new(256);
     private readonly ArrayBufferWriter<byte> _kwargs = new(64);
     private Utf8JsonWriter? _argsWriter;
@@ -226,7 +229,7 @@ public sealed class WampPayloadBuilder
     {
         if (_argsWriter is null)
         {
-            _argsWriter = new Utf8JsonWriter(_args);
+            _argsWriter = new Utf8JsonWriter(_args, WriterOptions);
             _argsWriter.WriteStartArray();
         }
         return _argsWriter;
@@ -236,7 +239,7 @@ public sealed class WampPayloadBuilder
     {
         if (_kwargsWriter is null)
         {
-            _kwargsWriter = new Utf8JsonWriter(_kwargs);
+            _kwargsWriter = new Utf8JsonWriter(_kwargs, WriterOptions);
             _kwargsWriter.WriteStartObject();
         }
         return _kwargsWriter;

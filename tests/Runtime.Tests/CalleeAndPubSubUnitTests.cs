@@ -1,0 +1,275 @@
+using System.Text;
+using System.Threading.Channels;
+using Microsoft.Extensions.Time.Testing;
+using WampContracts.Protocol;
+
+namespace WampContracts.Tests;
+
+public class CalleeAndPubSubUnitTests
+{
+    private static string Text(ReadOnlyMemory<byte> json) => Encoding.UTF8.GetString(json.Span);
+
+    private static async Task<WampRegistration> RegisterAsync(ScriptedRouter router, WampSession session, string procedure, WampProcedureHandler handler, long registrationId = 100)
+    {
+        var registering = session.RegisterAsync(procedure, handler);
+        var register = await router.ReceiveAsync(WampMessageType.Register);
+        Assert.Equal(procedure, register.Uri);
+        router.Send($"[65, {register.Id1}, {registrationId}]");
+        return await registering.WaitAsync(ScriptedRouter.Bound);
+    }
+
+    [Fact]
+    public async Task An_invocation_runs_the_handler_and_yields_its_result()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync();
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        WampInvocation? seen = null;
+        await RegisterAsync(router, session, "com.example.add", (inv, ct) =>
+        {
+            seen = inv;
+            int sum = inv.Payload.GetArgument(0, TestJsonContext.Default.Int32) + inv.Payload.GetArgument(1, TestJsonContext.Default.Int32);
+            return ValueTask.FromResult(new WampPayloadBuilder().AddArgument(sum, TestJsonContext.Default.Int32).Build());
+        });
+        router.Send("""[68, 1, 100, {"caller": 55, "x_deadline": 1700000000000}, [2, 3]]""");
+        var yield = await router.ReceiveAsync(WampMessageType.Yield);
+        Assert.Equal(1, yield.Id1);
+        Assert.Equal("[5]", Text(yield.Payload.ArgumentsJson));
+        Assert.Equal(55, seen!.Caller);
+        Assert.Equal(1700000000000, seen.Details.GetInt64("x_deadline"u8));
+        Assert.Equal("com.example.add", seen.Procedure);
+    }
+
+    [Fact]
+    public async Task A_wamp_exception_from_the_handler_answers_with_its_uri_and_payload()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync();
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        await RegisterAsync(router, session, "com.example.get", (inv, ct) =>
+            throw new WampException("com.example.error.not_found", WampPayload.FromJson("""["conference 9 not found"]""", """{"id": 9}""")));
+        router.Send("""[68, 7, 100, {}, [9]]""");
+        var error = await router.ReceiveAsync(WampMessageType.Error);
+        Assert.Equal((68L, 7L), (error.Id1, error.Id2));
+        Assert.Equal("com.example.error.not_found", error.Uri);
+        Assert.Equal("""["conference 9 not found"]""", Text(error.Payload.ArgumentsJson));
+        Assert.Equal("""{"id": 9}""", Text(error.Payload.KeywordArgumentsJson));
+    }
+
+    [Fact]
+    public async Task An_unexpected_exception_is_sent_as_runtime_error_without_internal_details()
+    {
+        var reported = new List<Exception>();
+        var (router, session) = await ScriptedRouter.JoinAsync(new WampSessionOptions { OnHandlerError = reported.Add });
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        await RegisterAsync(router, session, "com.example.fail", (inv, ct) => throw new InvalidOperationException("connection string Password=secret"));
+        router.Send("""[68, 1, 100, {}]""");
+        var error = await router.ReceiveAsync(WampMessageType.Error);
+        Assert.Equal("wamp.error.runtime_error", error.Uri);
+        Assert.DoesNotContain("secret", error.ToString());
+        Assert.IsType<InvalidOperationException>(Assert.Single(reported));
+    }
+
+    [Fact]
+    public async Task Exception_details_are_sent_only_when_the_session_opts_in()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync(new WampSessionOptions { IncludeExceptionDetails = true });
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        await RegisterAsync(router, session, "com.example.fail", (inv, ct) => throw new InvalidOperationException("boom"));
+        router.Send("""[68, 1, 100, {}]""");
+        var error = await router.ReceiveAsync(WampMessageType.Error);
+        Assert.Equal("""["boom"]""", Text(error.Payload.ArgumentsJson));
+        Assert.Contains("System.InvalidOperationException", Text(error.Payload.KeywordArgumentsJson));
+    }
+
+    [Fact]
+    public async Task Interrupt_cancels_the_handlers_token_and_answers_canceled()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync();
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        var started = new TaskCompletionSource();
+        var canceled = new TaskCompletionSource();
+        await RegisterAsync(router, session, "com.example.slow", async (inv, ct) =>
+        {
+            started.SetResult();
+            using var reg = ct.Register(() => canceled.SetResult());
+            await Task.Delay(Timeout.Infinite, ct);
+            return default;
+        });
+        router.Send("""[68, 3, 100, {}]""");
+        await started.Task.WaitAsync(ScriptedRouter.Bound);
+        router.Send("""[69, 3, {"mode": "kill"}]""");
+        await canceled.Task.WaitAsync(ScriptedRouter.Bound);
+        var error = await router.ReceiveAsync(WampMessageType.Error);
+        Assert.Equal((68L, 3L, "wamp.error.canceled"), (error.Id1, error.Id2, error.Uri));
+    }
+
+    [Fact]
+    public async Task A_forwarded_timeout_cancels_the_handler_and_answers_timeout()
+    {
+        var clock = new FakeTimeProvider();
+        var (router, session) = await ScriptedRouter.JoinAsync(new WampSessionOptions { TimeProvider = clock });
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        var started = new TaskCompletionSource<TimeSpan?>();
+        await RegisterAsync(router, session, "com.example.slow", async (inv, ct) =>
+        {
+            started.SetResult(inv.Timeout);
+            await Task.Delay(Timeout.Infinite, ct);
+            return default;
+        });
+        router.Send("""[68, 4, 100, {"timeout": 200}]""");
+        Assert.Equal(TimeSpan.FromMilliseconds(200), await started.Task.WaitAsync(ScriptedRouter.Bound));
+        clock.Advance(TimeSpan.FromMilliseconds(200));
+        var error = await router.ReceiveAsync(WampMessageType.Error);
+        Assert.Equal("wamp.error.timeout", error.Uri);
+    }
+
+    [Fact]
+    public async Task Progress_is_sent_only_when_the_caller_asked_for_it()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync();
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        var sent = new List<bool>();
+        await RegisterAsync(router, session, "com.example.import", async (inv, ct) =>
+        {
+            sent.Add(await inv.SendProgressAsync(WampPayload.FromJson("[1]"), ct));
+            sent.Add(await inv.SendProgressAsync(WampPayload.FromJson("[2]"), ct));
+            return WampPayload.FromJson("""["done"]""");
+        });
+        router.Send("""[68, 1, 100, {"receive_progress": true}]""");
+        var p1 = await router.ReceiveAsync(WampMessageType.Yield);
+        var p2 = await router.ReceiveAsync(WampMessageType.Yield);
+        var final = await router.ReceiveAsync(WampMessageType.Yield);
+        Assert.True(p1.Dict.GetBool("progress"u8) && p2.Dict.GetBool("progress"u8));
+        Assert.Equal(("[1]", "[2]"), (Text(p1.Payload.ArgumentsJson), Text(p2.Payload.ArgumentsJson)));
+        Assert.False(final.Dict.GetBool("progress"u8));
+
+        router.Send("""[68, 2, 100, {}]""");
+        var only = await router.ReceiveAsync(WampMessageType.Yield);
+        Assert.Equal("""["done"]""", Text(only.Payload.ArgumentsJson));
+        Assert.Equal([true, true, false, false], sent);
+    }
+
+    [Fact]
+    public async Task An_invocation_for_an_unknown_registration_is_answered_with_an_error()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync();
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        router.Send("""[68, 9, 12345, {}]""");
+        var error = await router.ReceiveAsync(WampMessageType.Error);
+        Assert.Equal("wamp.error.no_such_registration", error.Uri);
+    }
+
+    [Fact]
+    public async Task Register_errors_surface_and_dispose_unregisters()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync();
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        var refused = session.RegisterAsync("com.example.taken", (i, c) => default);
+        var m = await router.ReceiveAsync(WampMessageType.Register);
+        router.Send($$"""[8, 64, {{m.Id1}}, {}, "wamp.error.procedure_already_exists"]""");
+        var e = await Assert.ThrowsAsync<WampException>(() => refused.WaitAsync(ScriptedRouter.Bound));
+        Assert.Equal("wamp.error.procedure_already_exists", e.Uri);
+
+        var registration = await RegisterAsync(router, session, "com.example.mine", (i, c) => default, registrationId: 77);
+        var disposing = registration.DisposeAsync().AsTask();
+        var unregister = await router.ReceiveAsync(WampMessageType.Unregister);
+        Assert.Equal(77, unregister.Id2);
+        router.Send($"[67, {unregister.Id1}]");
+        await disposing.WaitAsync(ScriptedRouter.Bound);
+    }
+
+    [Fact]
+    public async Task A_control_request_the_router_never_answers_times_out()
+    {
+        var clock = new FakeTimeProvider();
+        var (router, session) = await ScriptedRouter.JoinAsync(new WampSessionOptions { OperationTimeout = TimeSpan.FromSeconds(5), TimeProvider = clock });
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        var registering = session.RegisterAsync("com.example.x", (i, c) => default);
+        await router.ReceiveAsync(WampMessageType.Register);
+        clock.Advance(TimeSpan.FromSeconds(5));
+        var e = await Assert.ThrowsAsync<TimeoutException>(() => registering.WaitAsync(ScriptedRouter.Bound));
+        Assert.Contains("REGISTER within 5000 ms", e.Message);
+    }
+
+    [Fact]
+    public async Task Events_reach_every_local_handler_in_order_and_the_last_unsubscribe_goes_to_the_router()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync();
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        var a = Channel.CreateUnbounded<string>();
+        var b = Channel.CreateUnbounded<string>();
+        var subscribing = session.SubscribeAsync("com.example.ticks", (e, ct) => { a.Writer.TryWrite(Text(e.Payload.ArgumentsJson) + " from " + e.Publisher); return default; });
+        var s1 = await router.ReceiveAsync(WampMessageType.Subscribe);
+        router.Send($"[33, {s1.Id1}, 500]");
+        var first = await subscribing.WaitAsync(ScriptedRouter.Bound);
+        var subscribing2 = session.SubscribeAsync("com.example.ticks", (e, ct) => { b.Writer.TryWrite(Text(e.Payload.ArgumentsJson)); return default; });
+        var s2 = await router.ReceiveAsync(WampMessageType.Subscribe);
+        router.Send($"[33, {s2.Id1}, 500]");
+        var second = await subscribing2.WaitAsync(ScriptedRouter.Bound);
+        Assert.Equal(first.Id, second.Id);
+
+        router.Send("""[36, 500, 1, {"publisher": 9}, [1], null]""");
+        router.Send("""[36, 500, 2, {}, [2]]""");
+        Assert.Equal("[1] from 9", await a.Reader.ReadAsync().AsTask().WaitAsync(ScriptedRouter.Bound));
+        Assert.Equal("[2] from ", await a.Reader.ReadAsync().AsTask().WaitAsync(ScriptedRouter.Bound));
+        Assert.Equal("[1]", await b.Reader.ReadAsync().AsTask().WaitAsync(ScriptedRouter.Bound));
+
+        await first.DisposeAsync(); // another local handler remains: nothing is sent
+        var disposing = second.DisposeAsync().AsTask();
+        var unsubscribe = await router.ReceiveAsync(WampMessageType.Unsubscribe);
+        Assert.Equal(500, unsubscribe.Id2);
+        router.Send($"[35, {unsubscribe.Id1}]");
+        await disposing.WaitAsync(ScriptedRouter.Bound);
+    }
+
+    [Fact]
+    public async Task A_failing_event_handler_does_not_stop_later_events()
+    {
+        var reported = new List<Exception>();
+        var (router, session) = await ScriptedRouter.JoinAsync(new WampSessionOptions { OnHandlerError = reported.Add });
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        var got = Channel.CreateUnbounded<string>();
+        var subscribing = session.SubscribeAsync("com.example.t", (e, ct) =>
+        {
+            string text = Text(e.Payload.ArgumentsJson);
+            if (text == "[1]") throw new InvalidOperationException("bad event");
+            got.Writer.TryWrite(text);
+            return default;
+        });
+        var s = await router.ReceiveAsync(WampMessageType.Subscribe);
+        router.Send($"[33, {s.Id1}, 5]");
+        await subscribing.WaitAsync(ScriptedRouter.Bound);
+        router.Send("""[36, 5, 1, {}, [1]]""");
+        router.Send("""[36, 5, 2, {}, [2]]""");
+        Assert.Equal("[2]", await got.Reader.ReadAsync().AsTask().WaitAsync(ScriptedRouter.Bound));
+        Assert.Single(reported);
+    }
+
+    [Fact]
+    public async Task An_acknowledged_publish_returns_the_publication_id_and_a_plain_one_returns_at_once()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync();
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        Assert.Equal(0, await session.PublishAsync("com.example.t", WampPayload.FromJson("[1]")));
+        var plain = await router.ReceiveAsync(WampMessageType.Publish);
+        Assert.True(plain.Dict.IsEmpty);
+
+        var acked = session.PublishAsync("com.example.t", default, new WampPublishOptions { Acknowledge = true, ExcludeMe = false, Exclude = [4, 5] }).AsTask();
+        var publish = await router.ReceiveAsync(WampMessageType.Publish);
+        Assert.Equal("""{"acknowledge":true,"exclude_me":false,"exclude":[4,5]}""", publish.Dict.ToString());
+        router.Send($"[17, {publish.Id1}, 8888]");
+        Assert.Equal(8888, await acked.WaitAsync(ScriptedRouter.Bound));
+    }
+}

@@ -1,0 +1,111 @@
+using System.Text;
+using WampContracts.Protocol;
+
+namespace WampContracts.Tests;
+
+public class MessageParserUnitTests
+{
+    private static WampMessage Parse(string json) => WampMessageParser.Parse(Encoding.UTF8.GetBytes(json));
+
+    [Fact]
+    public void Call_with_args_and_kwargs_keeps_payload_as_raw_json()
+    {
+        var m = Parse("""[48, 7, {"timeout": 200}, "com.example.add", [1, {"a": [2]}], {"k": "v"}]""");
+        Assert.Equal(WampMessageType.Call, m.Type);
+        Assert.Equal(7, m.Id1);
+        Assert.Equal("com.example.add", m.Uri);
+        Assert.Equal(200, m.Dict.GetInt64("timeout"u8));
+        Assert.Equal("""[1, {"a": [2]}]""", Encoding.UTF8.GetString(m.Payload.ArgumentsJson.Span));
+        Assert.Equal("""{"k": "v"}""", Encoding.UTF8.GetString(m.Payload.KeywordArgumentsJson.Span));
+    }
+
+    [Theory]
+    [InlineData("""[50, 1, {}]""", false, false)]
+    [InlineData("""[50, 1, {}, [5]]""", true, false)]
+    [InlineData("""[50, 1, {}, [], {"a": 1}]""", false, true)]
+    [InlineData("""[50, 1, {}, [5], null]""", true, false)]
+    public void Result_accepts_every_payload_length_and_a_null_kwargs(string json, bool hasArgs, bool hasKwargs)
+    {
+        var m = Parse(json);
+        Assert.Equal(WampMessageType.Result, m.Type);
+        Assert.Equal(hasArgs, m.Payload.HasArguments);
+        Assert.Equal(hasKwargs, m.Payload.HasKeywordArguments);
+    }
+
+    [Theory]
+    [InlineData("""[8, 48, 3, {}, "com.example.error.x"]""")]
+    [InlineData("""[8, 48, 3, {}, "com.example.error.x", ["a"]]""")]
+    [InlineData("""[8, 48, 3, {}, "com.example.error.x", ["a"], {"k": 1}]""")]
+    public void Error_has_five_six_or_seven_elements(string json)
+    {
+        var m = Parse(json);
+        Assert.Equal(WampMessageType.Error, m.Type);
+        Assert.Equal(48, m.Id1);
+        Assert.Equal(3, m.Id2);
+        Assert.Equal("com.example.error.x", m.Uri);
+    }
+
+    [Theory]
+    [InlineData("""[35, 4]""", 4L)]
+    [InlineData("""[35, 0, {"subscription": 9, "reason": "gone"}]""", 0L)]
+    public void Unsubscribed_has_plain_and_revocation_forms(string json, long requestId)
+    {
+        var m = Parse(json);
+        Assert.Equal(requestId, m.Id1);
+    }
+
+    [Fact]
+    public void Unknown_details_keys_are_ignored_and_a_null_details_is_empty()
+    {
+        var m = Parse("""[6, null, "wamp.close.normal"]""");
+        Assert.True(m.Dict.IsEmpty);
+        var w = Parse("""[2, 99, {"x_cb_node": "n1", "roles": {"broker": {}}, "authid": null}]""");
+        Assert.Equal(99, w.Id1);
+        Assert.Null(w.Dict.GetString("authid"u8));
+        Assert.Equal("n1", w.Dict.GetString("x_cb_node"u8));
+    }
+
+    [Theory]
+    [InlineData("{}", "must be a JSON array")]
+    [InlineData("[]", "integer message type")]
+    [InlineData("""["48"]""", "integer message type")]
+    [InlineData("[7, 1]", "unknown message type 7")]
+    [InlineData("[48, 1, {}]", "too short")]
+    [InlineData("""[48, -1, {}, "a.b"]""", "invalid id")]
+    [InlineData("""[48, 9007199254740993, {}, "a.b"]""", "invalid id")]
+    [InlineData("""[48, 1, [], "a.b"]""", "non-dictionary")]
+    [InlineData("""[48, 1, {}, 5]""", "non-string URI")]
+    [InlineData("""[48, 1, {}, "a.b", {}]""", "invalid Arguments")]
+    [InlineData("""[48, 1, {}, "a.b", [], []]""", "invalid ArgumentsKw")]
+    [InlineData("""[48, 1, {}, "a.b", [], {}, 1]""", "too many elements")]
+    [InlineData("""[17, 1, 2, 3]""", "too many elements")]
+    [InlineData("""[48, 1, {}, "a.b"] []""", "not valid JSON")]
+    [InlineData("""[48, 1, {""", "not valid JSON")]
+    public void Malformed_messages_are_protocol_violations(string json, string reason)
+    {
+        var e = Assert.Throws<WampProtocolException>(() => Parse(json));
+        Assert.Contains(reason, e.Message);
+    }
+
+    [Fact]
+    public void The_head_of_an_oversized_message_names_its_request()
+    {
+        string head = """[16, 12, {"exclude_me": false, "acknowledge": true}, "com.example.big", ["xxxxxxxx""";
+        Assert.True(WampMessageParser.TryParseHead(Encoding.UTF8.GetBytes(head), out var type, out long first, out _, out bool ack));
+        Assert.Equal(WampMessageType.Publish, type);
+        Assert.Equal(12, first);
+        Assert.True(ack);
+
+        Assert.True(WampMessageParser.TryParseHead("[8, 68, 33, {}, \"x.y\", [\"aaaa"u8, out type, out first, out long second, out _));
+        Assert.Equal((WampMessageType.Error, 68L, 33L), (type, first, second));
+    }
+
+    [Fact]
+    public void Frame_writer_leaves_out_empty_payload_and_writes_empty_args_before_kwargs()
+    {
+        string Write(WampPayload p) => WampFrameWriter.Start(WampMessageType.Yield).Id(1).EmptyDict().Payload(p).ToFrame().ToString();
+        Assert.Equal("[70,1,{}]", Write(WampPayload.FromJson("[]", "{}")));
+        Assert.Equal("""[70,1,{},[1]]""", Write(WampPayload.FromJson("[1]")));
+        Assert.Equal("""[70,1,{},[],{"a":1}]""", Write(WampPayload.FromJson(null, """{"a":1}""")));
+    }
+}

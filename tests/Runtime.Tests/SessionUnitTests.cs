@@ -1,0 +1,302 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
+using WampContracts.Protocol;
+
+namespace WampContracts.Tests;
+
+public class SessionUnitTests
+{
+    private static string Text(ReadOnlyMemory<byte> json) => Encoding.UTF8.GetString(json.Span);
+
+    [Fact]
+    public async Task Hello_announces_the_four_roles_and_the_features_the_runtime_implements()
+    {
+        await using var router = ScriptedRouter.Create();
+        var join = WampSession.JoinAsync(router.Client, "realm1");
+        var hello = await router.ReceiveAsync(WampMessageType.Hello);
+        Assert.Equal("realm1", hello.Uri);
+        using var details = JsonDocument.Parse(hello.Dict.Json);
+        var roles = details.RootElement.GetProperty("roles");
+        Assert.True(roles.GetProperty("caller").GetProperty("features").GetProperty("call_canceling").GetBoolean());
+        Assert.True(roles.GetProperty("caller").GetProperty("features").GetProperty("progressive_call_results").GetBoolean());
+        Assert.True(roles.GetProperty("callee").GetProperty("features").GetProperty("shared_registration").GetBoolean());
+        Assert.True(roles.GetProperty("publisher").GetProperty("features").GetProperty("publisher_exclusion").GetBoolean());
+        Assert.True(roles.GetProperty("subscriber").GetProperty("features").GetProperty("pattern_based_subscription").GetBoolean());
+        Assert.StartsWith("WampContracts/", details.RootElement.GetProperty("agent").GetString());
+
+        router.Send("""[2, 777, {"roles": {"dealer": {}}}]""");
+        var session = await join.WaitAsync(ScriptedRouter.Bound);
+        Assert.Equal(777, session.SessionId);
+        Assert.True(session.IsConnected);
+        router.Crash();
+        await session.Completion.WaitAsync(ScriptedRouter.Bound);
+        await session.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Abort_in_answer_to_hello_throws_with_the_reason_uri()
+    {
+        await using var router = ScriptedRouter.Create();
+        var join = WampSession.JoinAsync(router.Client, "nope");
+        await router.ReceiveAsync(WampMessageType.Hello);
+        router.Send("""[3, {"message": "The realm does not exist."}, "wamp.error.no_such_realm"]""");
+        var e = await Assert.ThrowsAsync<WampConnectionException>(() => join.WaitAsync(ScriptedRouter.Bound));
+        Assert.Equal("wamp.error.no_such_realm", e.Reason);
+        Assert.Contains("The realm does not exist.", e.Message);
+    }
+
+    [Fact]
+    public async Task A_router_that_never_welcomes_fails_the_join_after_the_connect_timeout()
+    {
+        var clock = new FakeTimeProvider();
+        await using var router = ScriptedRouter.Create();
+        var join = WampSession.JoinAsync(router.Client, "realm1", new WampSessionOptions { ConnectTimeout = TimeSpan.FromSeconds(3), TimeProvider = clock });
+        await router.ReceiveAsync(WampMessageType.Hello);
+        Assert.False(join.IsCompleted);
+        clock.Advance(TimeSpan.FromSeconds(3));
+        var e = await Assert.ThrowsAsync<WampConnectionException>(() => join.WaitAsync(ScriptedRouter.Bound));
+        Assert.Contains("within 3000 ms", e.Message);
+    }
+
+    [Fact]
+    public async Task A_call_sends_sequential_request_ids_and_returns_the_result_payload()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync();
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+
+        var first = session.CallAsync("com.example.conferences.get", WampPayload.FromJson("[123]"), new WampCallOptions { Timeout = TimeSpan.FromMilliseconds(2000) });
+        var second = session.CallAsync("com.example.echo");
+        var call1 = await router.ReceiveAsync(WampMessageType.Call);
+        var call2 = await router.ReceiveAsync(WampMessageType.Call);
+        Assert.Equal((1L, 2L), (call1.Id1, call2.Id1));
+        Assert.Equal("com.example.conferences.get", call1.Uri);
+        Assert.Equal("[123]", Text(call1.Payload.ArgumentsJson));
+        Assert.Equal(2000, call1.Dict.GetInt64("timeout"u8));
+        Assert.True(call2.Dict.IsEmpty);
+
+        // Results may come back in any order.
+        router.Send("""[50, 2, {}]""");
+        router.Send("""[50, 1, {}, [{"name": "deSymfony", "where": "Madrid", "id": 123}], null]""");
+        var r1 = await first.WaitAsync(ScriptedRouter.Bound);
+        var r2 = await second.WaitAsync(ScriptedRouter.Bound);
+        Assert.Equal(new Conference("deSymfony", "Madrid", 123), r1.Payload.GetArgument(0, TestJsonContext.Default.Conference));
+        Assert.False(r2.Payload.HasArguments);
+    }
+
+    [Fact]
+    public async Task An_error_surfaces_as_WampException_with_uri_args_and_kwargs()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync();
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        var call = session.CallAsync("com.example.conferences.get", WampPayload.FromJson("[999]"));
+        var m = await router.ReceiveAsync(WampMessageType.Call);
+        router.Send($$"""[8, 48, {{m.Id1}}, {}, "com.example.error.not_found", ["conference 999 not found"], {"id": 999}]""");
+        var e = await Assert.ThrowsAsync<WampException>(() => call.WaitAsync(ScriptedRouter.Bound));
+        Assert.Equal("com.example.error.not_found", e.Uri);
+        Assert.Equal("conference 999 not found", e.Args[0].GetString());
+        Assert.Equal(999, e.Kwargs.GetProperty("id").GetInt32());
+    }
+
+    [Fact]
+    public async Task Fox_wamps_callee_failure_is_surfaced_with_the_original_uri()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync();
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        var call = session.CallAsync("com.example.conferences.get", WampPayload.FromJson("[999]"));
+        var m = await router.ReceiveAsync(WampMessageType.Call);
+        router.Send($$"""[8, 48, {{m.Id1}}, {}, "wamp.error.callee_failure", ["com.example.error.not_found"]]""");
+        var e = await Assert.ThrowsAsync<WampException>(() => call.WaitAsync(ScriptedRouter.Bound));
+        Assert.Equal("com.example.error.not_found", e.Uri);
+        Assert.Contains("wamp.error.callee_failure", e.Message);
+    }
+
+    [Fact]
+    public async Task Progressive_results_stream_in_order_then_the_final_result()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync();
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        var items = new List<string>();
+        var consume = Task.Run(async () =>
+        {
+            await foreach (var r in session.StreamAsync("com.example.import", WampPayload.FromJson("""["file.csv"]""")))
+                items.Add((r.IsProgress ? "progress " : "final ") + Text(r.Payload.ArgumentsJson));
+        });
+        var call = await router.ReceiveAsync(WampMessageType.Call);
+        Assert.True(call.Dict.GetBool("receive_progress"u8));
+        router.Send($$"""[50, {{call.Id1}}, {"progress": true}, [1]]""");
+        router.Send($$"""[50, {{call.Id1}}, {"progress": true}, [2], null]""");
+        router.Send($$"""[50, {{call.Id1}}, {}, [3]]""");
+        await consume.WaitAsync(ScriptedRouter.Bound);
+        Assert.Equal(["progress [1]", "progress [2]", "final [3]"], items);
+    }
+
+    [Theory]
+    [InlineData(null, "killnowait")]
+    [InlineData(WampCancelMode.Skip, "skip")]
+    public async Task A_callers_token_sends_cancel_with_an_explicit_mode_and_throws_with_that_token(WampCancelMode? mode, string wireMode)
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync();
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        using var cts = new CancellationTokenSource();
+        var call = session.CallAsync("com.example.slow", default, new WampCallOptions { CancelMode = mode }, cts.Token);
+        var m = await router.ReceiveAsync(WampMessageType.Call);
+        cts.Cancel();
+        var e = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call.WaitAsync(ScriptedRouter.Bound));
+        Assert.Equal(cts.Token, e.CancellationToken);
+        var cancel = await router.ReceiveAsync(WampMessageType.Cancel);
+        Assert.Equal(m.Id1, cancel.Id1);
+        Assert.Equal(wireMode, cancel.Dict.GetString("mode"u8));
+        // The router's late answer is dropped without harm.
+        router.Send($$"""[8, 48, {{m.Id1}}, {}, "wamp.error.canceled"]""");
+        var after = session.CallAsync("com.example.after");
+        var next = await router.ReceiveAsync(WampMessageType.Call);
+        router.Send($$"""[50, {{next.Id1}}, {}, [1]]""");
+        Assert.Equal("[1]", Text((await after.WaitAsync(ScriptedRouter.Bound)).Payload.ArgumentsJson));
+    }
+
+    [Fact]
+    public async Task Kill_mode_waits_for_the_callees_answer_then_throws_cancellation()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync(new WampSessionOptions { CancelMode = WampCancelMode.Kill });
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        using var cts = new CancellationTokenSource();
+        var call = session.CallAsync("com.example.slow", default, null, cts.Token);
+        var m = await router.ReceiveAsync(WampMessageType.Call);
+        cts.Cancel();
+        var cancel = await router.ReceiveAsync(WampMessageType.Cancel);
+        Assert.Equal("kill", cancel.Dict.GetString("mode"u8));
+        Assert.False(call.IsCompleted);
+        router.Send($$"""[8, 48, {{m.Id1}}, {}, "wamp.error.canceled"]""");
+        var e = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call.WaitAsync(ScriptedRouter.Bound));
+        Assert.Equal(cts.Token, e.CancellationToken);
+    }
+
+    [Fact]
+    public async Task Kill_mode_gives_up_after_its_grace_when_the_callee_never_answers()
+    {
+        var clock = new FakeTimeProvider();
+        var (router, session) = await ScriptedRouter.JoinAsync(new WampSessionOptions { CancelMode = WampCancelMode.Kill, KillModeGrace = TimeSpan.FromSeconds(2), TimeProvider = clock });
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        using var cts = new CancellationTokenSource();
+        var call = session.CallAsync("com.example.slow", default, null, cts.Token);
+        await router.ReceiveAsync(WampMessageType.Call);
+        cts.Cancel();
+        await router.ReceiveAsync(WampMessageType.Cancel);
+        clock.Advance(TimeSpan.FromSeconds(2));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call.WaitAsync(ScriptedRouter.Bound));
+    }
+
+    [Fact]
+    public async Task Without_router_call_canceling_a_cancel_completes_locally_and_sends_nothing()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync(welcome: """[2, 1, {"roles": {"dealer": {}}}]""");
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        using var cts = new CancellationTokenSource();
+        var call = session.CallAsync("com.example.slow", default, null, cts.Token);
+        await router.ReceiveAsync(WampMessageType.Call);
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call.WaitAsync(ScriptedRouter.Bound));
+        var next = session.CallAsync("com.example.next");
+        Assert.Equal("com.example.next", (await router.ReceiveAsync(WampMessageType.Call)).Uri);
+        var disposing = session.DisposeAsync().AsTask();
+        await router.ReceiveAsync(WampMessageType.Goodbye);
+        router.Send("""[6, {}, "wamp.close.goodbye_and_out"]""");
+        router.Crash();
+        await disposing.WaitAsync(ScriptedRouter.Bound);
+        await Assert.ThrowsAsync<WampConnectionException>(() => next);
+    }
+
+    [Fact]
+    public async Task Losing_the_connection_fails_every_pending_call_at_once()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync();
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        var calls = Enumerable.Range(0, 5).Select(i => session.CallAsync("com.example.slow")).ToArray();
+        var stream = session.StreamAsync("com.example.import").GetAsyncEnumerator();
+        var streamNext = stream.MoveNextAsync().AsTask();
+        for (int i = 0; i < 6; i++) await router.ReceiveAsync(WampMessageType.Call);
+        router.Crash();
+        foreach (var call in calls)
+        {
+            var e = await Assert.ThrowsAsync<WampConnectionException>(() => call.WaitAsync(ScriptedRouter.Bound));
+            Assert.Equal(WampConnectionException.TransportLost, e.Reason);
+        }
+        await Assert.ThrowsAsync<WampConnectionException>(() => streamNext.WaitAsync(ScriptedRouter.Bound));
+        await session.Completion.WaitAsync(ScriptedRouter.Bound);
+        Assert.False(session.IsConnected);
+        await Assert.ThrowsAsync<WampConnectionException>(() => session.CallAsync("com.example.after"));
+    }
+
+    [Fact]
+    public async Task Dispose_says_goodbye_and_accepts_any_reply_reason()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync();
+        await using var _ = router;
+        var dispose = session.DisposeAsync().AsTask();
+        var goodbye = await router.ReceiveAsync(WampMessageType.Goodbye);
+        Assert.Equal("wamp.close.close_realm", goodbye.Uri);
+        router.Send("""[6, {}, "wamp.error.goodbye_and_out"]""");
+        Assert.True(await router.ClientClosedAsync());
+        router.Crash(); // the server closes its side in turn, as a WebSocket server does
+        await dispose.WaitAsync(ScriptedRouter.Bound);
+        Assert.Equal("wamp.close.close_realm", session.CloseReason);
+    }
+
+    [Fact]
+    public async Task A_goodbye_from_the_router_is_answered_and_fails_pending_calls_with_its_reason()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync();
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        var call = session.CallAsync("com.example.slow");
+        await router.ReceiveAsync(WampMessageType.Call);
+        router.Send("""[6, {"message": "bye"}, "wamp.close.system_shutdown"]""");
+        var reply = await router.ReceiveAsync(WampMessageType.Goodbye);
+        Assert.Equal("wamp.close.goodbye_and_out", reply.Uri);
+        var e = await Assert.ThrowsAsync<WampConnectionException>(() => call.WaitAsync(ScriptedRouter.Bound));
+        Assert.Equal("wamp.close.system_shutdown", e.Reason);
+    }
+
+    [Fact]
+    public async Task A_malformed_message_from_the_router_aborts_with_protocol_violation()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync();
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        var call = session.CallAsync("com.example.slow");
+        await router.ReceiveAsync(WampMessageType.Call);
+        router.Send("""[50, "not an id", {}]""");
+        var abort = await router.ReceiveAsync(WampMessageType.Abort);
+        Assert.Equal("wamp.error.protocol_violation", abort.Uri);
+        var e = await Assert.ThrowsAsync<WampConnectionException>(() => call.WaitAsync(ScriptedRouter.Bound));
+        Assert.Equal("wamp.error.protocol_violation", e.Reason);
+    }
+
+    [Fact]
+    public async Task An_oversized_result_fails_only_its_call()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync(new WampSessionOptions { MaxMessageSize = 1024 }, maxMessageSize: 1024);
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        var big = session.CallAsync("com.example.big");
+        var small = session.CallAsync("com.example.small");
+        var m1 = await router.ReceiveAsync(WampMessageType.Call);
+        var m2 = await router.ReceiveAsync(WampMessageType.Call);
+        router.Send($$"""[50, {{m1.Id1}}, {}, ["{{new string('x', 5000)}}"]]""");
+        router.Send($$"""[50, {{m2.Id1}}, {}, ["ok"]]""");
+        var e = await Assert.ThrowsAsync<WampException>(() => big.WaitAsync(ScriptedRouter.Bound));
+        Assert.Equal("wamp.error.payload_size_exceeded", e.Uri);
+        Assert.Equal("""["ok"]""", Text((await small.WaitAsync(ScriptedRouter.Bound)).Payload.ArgumentsJson));
+        Assert.True(session.IsConnected);
+    }
+}
