@@ -100,7 +100,10 @@ public sealed class WampRouter : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _core.Shutdown();
+        using (var timeout = new CancellationTokenSource(_core.Options.HandshakeTimeout * 2))
+        {
+            await _core.ShutdownAsync().WaitAsync(timeout.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
         _stopping.Cancel();
         if (_app is not null)
         {

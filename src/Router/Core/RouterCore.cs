@@ -14,6 +14,9 @@ internal sealed class RouterCore(WampRouterOptions options)
     private readonly ConcurrentDictionary<long, RouterSession> _sessions = new();
     private readonly HashSet<string>? _allowedRealms = options.Realms is null ? null : new HashSet<string>(options.Realms, StringComparer.Ordinal);
     private readonly CancellationTokenSource _shutdown = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _connections;
+    private volatile bool _shuttingDown;
     private long _lastId;
 
     public WampRouterOptions Options { get; } = options;
@@ -30,8 +33,9 @@ internal sealed class RouterCore(WampRouterOptions options)
     public async Task ServeAsync(IWampTransport transport, CancellationToken cancellationToken)
     {
         var session = new RouterSession(transport);
+        Interlocked.Increment(ref _connections);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
-        var writer = RunWriterAsync(session);
+        session.WriterLoop = RunWriterAsync(session);
         try
         {
             if (await HandshakeAsync(session, stop.Token).ConfigureAwait(false))
@@ -45,15 +49,35 @@ internal sealed class RouterCore(WampRouterOptions options)
         {
             session.Realm?.Leave(session);
             _sessions.TryRemove(session.Id, out _);
-            session.Sender.Complete();
-            await writer.WaitAsync(Options.HandshakeTimeout, Options.TimeProvider).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            using (var closeTimeout = new CancellationTokenSource(Options.HandshakeTimeout, Options.TimeProvider))
-            {
-                await transport.CloseAsync(closeTimeout.Token).AsTask().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-            transport.Abort();
-            await transport.DisposeAsync().ConfigureAwait(false);
+            await CloseAsync(session).ConfigureAwait(false);
+            if (Interlocked.Decrement(ref _connections) == 0 && _shuttingDown) _drained.TrySetResult();
         }
+    }
+
+    /// <summary>
+    /// Flushes what is queued (an ABORT or GOODBYE must reach the peer), then closes the transport and waits for the
+    /// peer's close, all bounded by <see cref="WampRouterOptions.HandshakeTimeout"/>.
+    /// </summary>
+    private async Task CloseAsync(RouterSession session)
+    {
+        var transport = session.Transport;
+        session.Sender.Complete();
+        using var timeout = new CancellationTokenSource(Options.HandshakeTimeout, Options.TimeProvider);
+        try
+        {
+            await session.WriterLoop.WaitAsync(timeout.Token).ConfigureAwait(false);
+            await transport.CloseAsync(timeout.Token).ConfigureAwait(false);
+            // Aborting before the peer has read our close could drop what we just sent: let it close in turn.
+            while (!(await transport.ReceiveAsync(timeout.Token).ConfigureAwait(false)).IsClosed)
+            {
+            }
+        }
+        catch (Exception)
+        {
+            // The peer is gone or too slow to close: tear the connection down.
+        }
+        transport.Abort();
+        await transport.DisposeAsync().ConfigureAwait(false);
     }
 
     private static async Task RunWriterAsync(RouterSession session)
@@ -196,7 +220,8 @@ internal sealed class RouterCore(WampRouterOptions options)
             switch (m.Type)
             {
                 case WampMessageType.Goodbye:
-                    session.Send(RouterFrames.Goodbye(WampUris.GoodbyeAndOut));
+                    // The reply to our own GOODBYE ends the session; a client's GOODBYE is answered first.
+                    if (!session.GoodbyeSent) session.Send(RouterFrames.Goodbye(WampUris.GoodbyeAndOut));
                     return;
                 case WampMessageType.Abort:
                     return;
@@ -211,11 +236,20 @@ internal sealed class RouterCore(WampRouterOptions options)
         }
     }
 
-    /// <summary>Says GOODBYE (<c>wamp.close.system_shutdown</c>) to every session and ends them.</summary>
-    public void Shutdown()
+    /// <summary>
+    /// Says GOODBYE (<c>wamp.close.system_shutdown</c>) to every session; the returned task completes when every
+    /// connection has closed. Sessions that do not answer are cut off after <see cref="WampRouterOptions.HandshakeTimeout"/>.
+    /// </summary>
+    public Task ShutdownAsync()
     {
+        _shuttingDown = true;
         foreach (var session in _sessions.Values)
+        {
+            session.GoodbyeSent = true;
             session.Send(RouterFrames.Goodbye(WampUris.SystemShutdown, "the router is shutting down"));
-        _shutdown.Cancel();
+        }
+        _shutdown.CancelAfter(Options.HandshakeTimeout);
+        if (Volatile.Read(ref _connections) == 0) _drained.TrySetResult();
+        return _drained.Task;
     }
 }

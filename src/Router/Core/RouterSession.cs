@@ -39,6 +39,12 @@ internal sealed class RouterSession(IWampTransport transport)
 
     public HashSet<Subscription> Subscriptions { get; } = new();
 
+    /// <summary>The writer loop that drains <see cref="Sender"/> into the transport.</summary>
+    public Task WriterLoop { get; set; } = Task.CompletedTask;
+
+    /// <summary>The router said GOODBYE first: the peer's GOODBYE is then the reply, not a request.</summary>
+    public bool GoodbyeSent { get; set; }
+
     /// <summary>Set once the session has left its realm; nothing more is routed to or from it.</summary>
     public bool Closed { get; set; }
 
