@@ -21,7 +21,8 @@ public sealed partial class WampSession
             }
             if (next.Closed)
             {
-                Terminate(WampConnectionException.TransportLost, "The router closed the connection.", null);
+                if (_goodbyeSent) Terminate(WampUris.CloseRealm, "The session was closed.", null);
+                else Terminate(WampConnectionException.TransportLost, "The router closed the connection.", null);
                 return;
             }
             if (next.Oversized)
@@ -104,7 +105,9 @@ public sealed partial class WampSession
                 }
                 else
                 {
+                    // The reply to our GOODBYE (any reason is accepted): the session is over.
                     _goodbyeReply?.TrySetResult();
+                    Terminate(WampUris.CloseRealm, "The session was closed.", null, closeGracefully: true);
                 }
                 break;
             case WampMessageType.Abort:
