@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every test: installs the third-party interop peers if they are missing (Debian's python3-autobahn,
+# and the npm packages pinned in tests/Interop/peers/package-lock.json), then the whole solution's tests.
+# Ends with one line: "Total: N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")"
+
+bash tests/Interop/setup.sh
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test Contracts.sln --nologo --blame-hang-timeout 5m 2>&1 | tee "$log" || status=$?
+
+# Sum the per-assembly summaries, e.g. "Passed!  - Failed:     0, Passed:    84, Skipped:     0, Total:    84".
+awk '/(Passed|Failed)! +- Failed:/ {
+        gsub(",", ""); for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) }
+        n++ }
+     END { if (n == 0) { print "no test assembly reported results"; exit 1 }
+           printf "Total: %d passed, %d failed%s\n", p, f, (s ? sprintf(", %d skipped", s) : "") }' "$log" || status=1
+exit $status
