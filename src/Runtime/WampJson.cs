@@ -13,13 +13,15 @@ public static class WampJson
     /// </summary>
     public static JsonSerializerOptions DefaultOptions { get; } = CreateOptions();
 
-    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Only reflection-based callers, which are annotated, resolve type info from these options.")]
-    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Only reflection-based callers, which are annotated, resolve type info from these options.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Reflection is used only where the app enables it (JsonSerializer.IsReflectionEnabledByDefault); trimmed and AOT apps turn it off.")]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Reflection is used only where the app enables it (JsonSerializer.IsReflectionEnabledByDefault); trimmed and AOT apps turn it off.")]
     private static JsonSerializerOptions CreateOptions()
     {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
         options.Converters.Add(new WampBinaryConverter());
-        options.TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver();
+        options.TypeInfoResolver = JsonSerializer.IsReflectionEnabledByDefault
+            ? new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver()
+            : WampRuntimeJsonContext.Default;
         options.MakeReadOnly();
         return options;
     }

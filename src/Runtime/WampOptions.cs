@@ -38,6 +38,13 @@ public sealed class WampSessionOptions
     /// <summary>Called with any exception a procedure or event handler throws that is not a <see cref="WampException"/>.</summary>
     public Action<Exception>? OnHandlerError { get; init; }
 
+    /// <summary>
+    /// How contract arguments and results are (de)serialized. Default: <see cref="WampJson.DefaultOptions"/> (camelCase,
+    /// reflection-based where reflection is enabled). For trimmed or Native AOT apps, use the options of your own
+    /// <see cref="System.Text.Json.Serialization.JsonSerializerContext"/>, e.g. <c>MyJsonContext.Default.Options</c>.
+    /// </summary>
+    public System.Text.Json.JsonSerializerOptions JsonSerializerOptions { get; init; } = WampJson.DefaultOptions;
+
     /// <summary>The clock for every timer the session runs. Tests pass a fake one.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

@@ -5,7 +5,7 @@ using WampContracts.Router;
 
 namespace WampContracts.EndToEnd.Tests;
 
-public sealed record Conference(string Name, string Where, int Id);
+
 
 /// <summary>Our client against our router over real WebSockets on loopback.</summary>
 public sealed class WebSocketEndToEndTests : IAsyncLifetime

@@ -1,0 +1,70 @@
+namespace WampContracts.Generator.Model;
+
+/// <summary>Whether an interface is a service (procedures) or an events contract (topics).</summary>
+internal enum ContractKind
+{
+    Service,
+    Events,
+}
+
+/// <summary>How a contract method returns.</summary>
+internal enum ReturnKind
+{
+    Task,
+    TaskOfT,
+    ValueTask,
+    ValueTaskOfT,
+    AsyncEnumerable,
+}
+
+/// <summary>
+/// One contract interface, as the emitter needs it.
+/// </summary>
+/// <remarks>
+/// Specs are the contract between the parser and the emitter: they hold only strings, enums, booleans and
+/// <see cref="EquatableArray{T}"/> of other specs, never a symbol, syntax node, location or compilation, so the
+/// incremental pipeline can compare them by value and cache everything downstream.
+/// </remarks>
+internal sealed record ServiceSpec(
+    ContractKind Kind,
+    string FullName,            // global::-qualified interface name
+    string MetadataName,        // for hint names and descriptors, e.g. MyApp.IConferences
+    string SimpleName,          // IConferences
+    bool IsPublic,
+    EquatableArray<ProcedureSpec> Procedures,
+    EquatableArray<SkippedMemberSpec> Skipped);
+
+/// <summary>One method of a contract.</summary>
+internal sealed record ProcedureSpec(
+    string Name,
+    string Uri,
+    ReturnKind ReturnKind,
+    string? ResultType,         // global::-qualified; null for Task/ValueTask
+    EquatableArray<ParameterSpec> Parameters,
+    int TimeoutMilliseconds,    // 0: none
+    bool Idempotent,
+    int IdempotencyKeyParameter,
+    string Signature);          // the parameter list as declared, for ordering and diagnostics
+
+/// <summary>One parameter of a contract method.</summary>
+internal sealed record ParameterSpec(
+    string Name,
+    string Type,                // global::-qualified, with nullable annotation
+    ParameterRole Role,
+    int WireIndex,              // position among the wire arguments; -1 for token and key
+    bool Optional,              // missing on the wire is fine (a default value or a nullable type)
+    string? DefaultValue);      // C# expression of the default, or null for default!
+
+internal enum ParameterRole
+{
+    Argument,
+    CancellationToken,
+    IdempotencyKeyString,
+    IdempotencyKeyGuid,
+}
+
+/// <summary>A member the generator left out because the analyzer reports it.</summary>
+internal sealed record SkippedMemberSpec(string Name, string DiagnosticId);
+
+/// <summary>A [WampError] exception type and how to re-create it.</summary>
+internal sealed record ErrorSpec(string FullName, string MetadataName, string Uri, bool FromPayload);

@@ -1,0 +1,9 @@
+namespace WampContracts.Generator;
+
+/// <summary>Tracking names of the pipeline's steps, shared with the incremental-caching tests.</summary>
+internal static class StepNames
+{
+    public const string ParseService = nameof(ParseService);
+    public const string ParseEvents = nameof(ParseEvents);
+    public const string ParseError = nameof(ParseError);
+}

@@ -1,0 +1,48 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using WampContracts.Generator.Emitting;
+using WampContracts.Generator.Model;
+using WampContracts.Generator.Parsing;
+
+namespace WampContracts.Generator;
+
+/// <summary>
+/// Turns <c>[WampService]</c> interfaces into caller proxies and callee stubs, <c>[WampEvents]</c> interfaces into
+/// publishers and subscribers, and <c>[WampError]</c> exceptions into error mappings. Problems are reported by
+/// <see cref="Analyzers.WampContractAnalyzer"/>; the generator leaves out what it reports.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed class WampServiceGenerator : IIncrementalGenerator
+{
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        // 1. Parse: each [WampService] interface becomes a ServiceSpec; the only step that sees symbols.
+        var services = context.SyntaxProvider
+            .ForAttributeWithMetadataName(KnownSymbols.WampServiceAttribute,
+                static (node, _) => node is InterfaceDeclarationSyntax,
+                static (ctx, ct) => ServiceParser.Parse(ctx, ContractKind.Service, ct))
+            .Where(static spec => spec is not null)
+            .WithTrackingName(StepNames.ParseService);
+
+        // 2. Parse: each [WampEvents] interface becomes a ServiceSpec of topics.
+        var events = context.SyntaxProvider
+            .ForAttributeWithMetadataName(KnownSymbols.WampEventsAttribute,
+                static (node, _) => node is InterfaceDeclarationSyntax,
+                static (ctx, ct) => ServiceParser.Parse(ctx, ContractKind.Events, ct))
+            .Where(static spec => spec is not null)
+            .WithTrackingName(StepNames.ParseEvents);
+
+        // 3. Parse: each [WampError] exception becomes an ErrorSpec.
+        var errors = context.SyntaxProvider
+            .ForAttributeWithMetadataName(KnownSymbols.WampErrorAttribute,
+                static (node, _) => node is ClassDeclarationSyntax,
+                static (ctx, ct) => ServiceParser.ParseError(ctx, ct))
+            .Where(static spec => spec is not null)
+            .WithTrackingName(StepNames.ParseError);
+
+        // 4. Emit from the specs only.
+        context.RegisterSourceOutput(services, static (spc, spec) => ContractEmitter.Emit(spc, spec!));
+        context.RegisterSourceOutput(events, static (spc, spec) => ContractEmitter.Emit(spc, spec!));
+        context.RegisterSourceOutput(errors, static (spc, spec) => ContractEmitter.EmitError(spc, spec!));
+    }
+}

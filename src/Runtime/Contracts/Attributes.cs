@@ -1,0 +1,65 @@
+namespace WampContracts;
+
+/// <summary>
+/// Marks an interface as a WAMP service: the source generator emits a caller proxy (<c>session.GetProxy&lt;T&gt;()</c>)
+/// and a callee stub (<c>session.RegisterAsync&lt;T&gt;(implementation)</c>). Each method is a procedure whose URI
+/// is <paramref name="prefix"/> + <c>.</c> + the method name in snake_case, without an <c>Async</c> suffix.
+/// </summary>
+[AttributeUsage(AttributeTargets.Interface, Inherited = false)]
+public sealed class WampServiceAttribute(string prefix) : Attribute
+{
+    public string Prefix { get; } = prefix;
+}
+
+/// <summary>
+/// Marks an interface as a set of WAMP events: the generator emits a publisher (<c>session.GetPublisher&lt;T&gt;()</c>)
+/// and a subscriber dispatcher (<c>session.SubscribeAsync&lt;T&gt;(handler)</c>). Each method is a topic named like
+/// a <see cref="WampServiceAttribute"/> procedure.
+/// </summary>
+[AttributeUsage(AttributeTargets.Interface, Inherited = false)]
+public sealed class WampEventsAttribute(string prefix) : Attribute
+{
+    public string Prefix { get; } = prefix;
+}
+
+/// <summary>Overrides a procedure's URI: a relative name (appended to the service prefix) or a full URI (containing a dot).</summary>
+[AttributeUsage(AttributeTargets.Method, Inherited = false)]
+public sealed class WampProcedureAttribute(string name) : Attribute
+{
+    public string Name { get; } = name;
+}
+
+/// <summary>Overrides a topic's URI: a relative name (appended to the events prefix) or a full URI (containing a dot).</summary>
+[AttributeUsage(AttributeTargets.Method, Inherited = false)]
+public sealed class WampTopicAttribute(string name) : Attribute
+{
+    public string Name { get; } = name;
+}
+
+/// <summary>The time limit of a procedure (on a method) or of every procedure of a service (on the interface), in milliseconds.</summary>
+[AttributeUsage(AttributeTargets.Method | AttributeTargets.Interface, Inherited = false)]
+public sealed class TimeoutAttribute(int milliseconds) : Attribute
+{
+    public int Milliseconds { get; } = milliseconds;
+}
+
+/// <summary>The procedure may run more than once for one logical call with the same effect: it can be retried safely.</summary>
+[AttributeUsage(AttributeTargets.Method, Inherited = false)]
+public sealed class IdempotentAttribute : Attribute;
+
+/// <summary>
+/// This <c>string</c> or <c>Guid</c> parameter carries the call's idempotency key instead of an argument; when the caller
+/// passes null, the runtime generates one.
+/// </summary>
+[AttributeUsage(AttributeTargets.Parameter, Inherited = false)]
+public sealed class IdempotencyKeyAttribute : Attribute;
+
+/// <summary>
+/// Maps an exception type deriving from <see cref="WampException"/> to an error URI: a callee that throws it answers with
+/// that URI and the exception's payload, and a generated caller proxy throws the same type again.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+public sealed class WampErrorAttribute(string uri) : Attribute
+{
+    public string Uri { get; } = uri;
+}
