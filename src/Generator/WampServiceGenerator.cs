@@ -21,24 +21,24 @@ public sealed class WampServiceGenerator : IIncrementalGenerator
             .ForAttributeWithMetadataName(KnownSymbols.WampServiceAttribute,
                 static (node, _) => node is InterfaceDeclarationSyntax,
                 static (ctx, ct) => ServiceParser.Parse(ctx, ContractKind.Service, ct))
-            .Where(static spec => spec is not null)
-            .WithTrackingName(StepNames.ParseService);
+            .WithTrackingName(StepNames.ParseService)
+            .Where(static spec => spec is not null);
 
         // 2. Parse: each [WampEvents] interface becomes a ServiceSpec of topics.
         var events = context.SyntaxProvider
             .ForAttributeWithMetadataName(KnownSymbols.WampEventsAttribute,
                 static (node, _) => node is InterfaceDeclarationSyntax,
                 static (ctx, ct) => ServiceParser.Parse(ctx, ContractKind.Events, ct))
-            .Where(static spec => spec is not null)
-            .WithTrackingName(StepNames.ParseEvents);
+            .WithTrackingName(StepNames.ParseEvents)
+            .Where(static spec => spec is not null);
 
         // 3. Parse: each [WampError] exception becomes an ErrorSpec.
         var errors = context.SyntaxProvider
             .ForAttributeWithMetadataName(KnownSymbols.WampErrorAttribute,
                 static (node, _) => node is ClassDeclarationSyntax,
                 static (ctx, ct) => ServiceParser.ParseError(ctx, ct))
-            .Where(static spec => spec is not null)
-            .WithTrackingName(StepNames.ParseError);
+            .WithTrackingName(StepNames.ParseError)
+            .Where(static spec => spec is not null);
 
         // 4. Emit from the specs only.
         context.RegisterSourceOutput(services, static (spc, spec) => ContractEmitter.Emit(spc, spec!));

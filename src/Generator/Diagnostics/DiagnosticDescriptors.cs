@@ -65,9 +65,9 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor ReservedUri = Rule(ReservedUriId, "Reserved WAMP URI",
         "'{0}' maps to '{1}'; URIs starting with 'wamp.' belong to the protocol: use a prefix of your own, such as 'com.example'");
 
-    /// <summary>"'{0}' is a {1}; a contract declares only methods"</summary>
+    /// <summary>"'{0}' is {1}; a contract declares only methods" ({1}: "a property", "an indexer", "an event")</summary>
     public static readonly DiagnosticDescriptor UnsupportedMember = Rule(UnsupportedMemberId, "Unsupported contract member",
-        "'{0}' is a {1}; a contract declares only methods: turn it into a method or move it out of the interface");
+        "'{0}' is {1}; a contract declares only methods: turn it into a method or move it out of the interface");
 
     /// <summary>"'{0}' has {1} [IdempotencyKey] parameters; keep one"</summary>
     public static readonly DiagnosticDescriptor MultipleIdempotencyKeys = Rule(MultipleIdempotencyKeysId, "More than one idempotency key",

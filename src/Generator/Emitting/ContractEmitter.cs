@@ -200,6 +200,12 @@ internal static class ContractEmitter
             }
             w.Close();
         }
+        if (spec.Skipped.Count > 0)
+        {
+            // Members the analyzer reports: implemented only so that its diagnostics are the only errors.
+            w.Line();
+            foreach (var skipped in spec.Skipped) w.Line(skipped.Stub);
+        }
         w.Close();
     }
 

@@ -63,8 +63,11 @@ internal enum ParameterRole
     IdempotencyKeyGuid,
 }
 
-/// <summary>A member the generator left out because the analyzer reports it.</summary>
-internal sealed record SkippedMemberSpec(string Name, string DiagnosticId);
+/// <summary>
+/// A member the generator left out because the analyzer reports it. <see cref="Stub"/> is the explicit implementation
+/// the proxy declares for it (throwing), so that the only errors a user sees are the analyzer's.
+/// </summary>
+internal sealed record SkippedMemberSpec(string Name, string DiagnosticId, string Stub);
 
 /// <summary>A [WampError] exception type and how to re-create it.</summary>
 internal sealed record ErrorSpec(string FullName, string MetadataName, string Uri, bool FromPayload);

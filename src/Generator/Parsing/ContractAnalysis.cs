@@ -91,12 +91,12 @@ internal sealed class ContractAnalysis
             switch (member)
             {
                 case IPropertySymbol property:
-                    Report(DiagnosticDescriptors.UnsupportedMember, property, property.IsIndexer ? "this[]" : property.Name, property.IsIndexer ? "indexer" : "property");
-                    Skipped.Add(new SkippedMemberSpec(property.IsIndexer ? "this[]" : property.Name, DiagnosticDescriptors.UnsupportedMemberId));
+                    Report(DiagnosticDescriptors.UnsupportedMember, property, property.IsIndexer ? "this[]" : property.Name, property.IsIndexer ? "an indexer" : "a property");
+                    Skipped.Add(new SkippedMemberSpec(property.IsIndexer ? "this[]" : property.Name, DiagnosticDescriptors.UnsupportedMemberId, SkippedStubs.For(type, property)));
                     continue;
                 case IEventSymbol @event:
-                    Report(DiagnosticDescriptors.UnsupportedMember, @event, @event.Name, "event");
-                    Skipped.Add(new SkippedMemberSpec(@event.Name, DiagnosticDescriptors.UnsupportedMemberId));
+                    Report(DiagnosticDescriptors.UnsupportedMember, @event, @event.Name, "an event");
+                    Skipped.Add(new SkippedMemberSpec(@event.Name, DiagnosticDescriptors.UnsupportedMemberId, SkippedStubs.For(type, @event)));
                     continue;
                 case IMethodSymbol { MethodKind: MethodKind.Ordinary, IsStatic: false, IsAbstract: true } method:
                     var problemsBefore = Problems.Count;
@@ -114,7 +114,7 @@ internal sealed class ContractAnalysis
                             continue;
                         }
                     }
-                    Skipped.Add(new SkippedMemberSpec(method.Name, Problems[Problems.Count - 1].Descriptor.Id));
+                    Skipped.Add(new SkippedMemberSpec(method.Name, Problems[Problems.Count - 1].Descriptor.Id, SkippedStubs.For(type, method)));
                     continue;
                 default:
                     continue; // accessors, static members and default implementations are not part of the wire contract

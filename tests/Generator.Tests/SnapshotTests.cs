@@ -1,0 +1,129 @@
+using Microsoft.CodeAnalysis;
+
+namespace WampContracts.Generator.Tests;
+
+/// <summary>The generated source of one small contract per test, compared with its committed snapshot.</summary>
+public class SnapshotTests
+{
+    private static string GenerateSingle(string source, string hintSuffix)
+    {
+        var (sources, output) = GeneratorHarness.Generate(source);
+        // The generated code compiles cleanly (nullable on, every warning counted) along with the contract.
+        var problems = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+        return Assert.Single(sources, s => s.Key.EndsWith(hintSuffix, StringComparison.Ordinal)).Value;
+    }
+
+    [Fact]
+    public void Service_with_timeout_idempotency_and_a_renamed_procedure() => SnapshotAssert.Matches(GenerateSingle("""
+        using WampContracts;
+        namespace MyApp;
+        public sealed record Conference(string Name, string Where, int Id);
+
+        [WampService("com.example.conferences")]
+        public interface IConferences
+        {
+            [Timeout(2000), Idempotent]
+            Task<Conference> Get(int id, CancellationToken cancellationToken = default);
+
+            [WampProcedure("search_by_city")]
+            Task<IReadOnlyList<Conference>> Search(string city, int limit = 10, CancellationToken cancellationToken = default);
+        }
+        """, "MyApp.IConferences.WampContract.g.cs"));
+
+    [Fact]
+    public void Every_method_shape() => SnapshotAssert.Matches(GenerateSingle("""
+        using WampContracts;
+        namespace Shapes;
+        public enum Level { Low, High }
+
+        [WampService("com.example.shapes"), Timeout(500)]
+        public interface IShapes
+        {
+            Task Ping();
+            ValueTask Reset(Level level = Level.High);
+            ValueTask<int> CountAsync(string? filter = null, CancellationToken cancellationToken = default);
+            IAsyncEnumerable<string> Watch(string topic, CancellationToken cancellationToken = default);
+            [WampProcedure("org.other.full_uri")]
+            Task<byte[]?> Download(Guid id, [IdempotencyKey] Guid? key = null);
+        }
+        """, "Shapes.IShapes.WampContract.g.cs"));
+
+    [Fact]
+    public void Events_contract() => SnapshotAssert.Matches(GenerateSingle("""
+        using WampContracts;
+        namespace MyApp;
+        public sealed record Conference(string Name, string Where, int Id);
+
+        [WampEvents("com.example.conferences")]
+        public interface IConferenceEvents
+        {
+            Task Updated(Conference conference);
+            [WampTopic("removed")]
+            ValueTask Deleted(int id, string? reason = null, CancellationToken cancellationToken = default);
+        }
+        """, "MyApp.IConferenceEvents.WampContract.g.cs"));
+
+    [Fact]
+    public void Error_type_rebuilt_from_its_payload() => SnapshotAssert.Matches(GenerateSingle("""
+        using WampContracts;
+        namespace MyApp;
+
+        [WampError("com.example.error.not_found")]
+        public sealed class ConferenceNotFoundException : WampException
+        {
+            public ConferenceNotFoundException(int id) : base("com.example.error.not_found", $"conference {id} not found") { }
+            public ConferenceNotFoundException(WampPayload payload) : base("com.example.error.not_found", payload) { }
+        }
+        """, "MyApp.ConferenceNotFoundException.WampError.g.cs"));
+
+    [Fact]
+    public void Invalid_members_are_left_out_with_a_comment() => SnapshotAssert.Matches(GenerateSingle("""
+        using WampContracts;
+        namespace MyApp;
+
+        [WampService("com.example.partial")]
+        internal interface IPartial
+        {
+            Task Good(int x);
+            int Count { get; }
+            Task Bad(ref int x);
+        }
+        """, "MyApp.IPartial.WampContract.g.cs"));
+
+    [Fact]
+    public void Nested_contract_in_the_global_namespace() => SnapshotAssert.Matches(GenerateSingle("""
+        using WampContracts;
+        public static class Outer
+        {
+            [WampService("com.example.nested")]
+            public interface INested
+            {
+                Task<string> Echo(string text);
+            }
+        }
+        """, "Outer.INested.WampContract.g.cs"));
+
+    [Fact]
+    public void Generation_is_deterministic_and_orders_procedures_by_uri()
+    {
+        const string source = """
+            using WampContracts;
+            namespace MyApp;
+            [WampService("com.example.order")]
+            public interface IOrder
+            {
+                Task Zeta();
+                Task Alpha();
+                [WampProcedure("middle")] Task Aardvark();
+            }
+            """;
+        string first = GeneratorHarness.Generate(source).Sources.Single().Value;
+        string second = GeneratorHarness.Generate(source).Sources.Single().Value;
+        Assert.Equal(first, second);
+        int alpha = first.IndexOf("\"com.example.order.alpha\"", StringComparison.Ordinal);
+        int middle = first.IndexOf("\"com.example.order.middle\"", StringComparison.Ordinal);
+        int zeta = first.IndexOf("\"com.example.order.zeta\"", StringComparison.Ordinal);
+        Assert.True(alpha < middle && middle < zeta);
+    }
+}
