@@ -1,47 +1,48 @@
-using System.Text.Json;
+using Quickstart;
 using WampContracts;
 using WampContracts.Router;
 
-// Starts the embedded router on a free loopback port, registers com.example.conferences.get in one session
-// and calls it from another, through a real WebSocket. Pass --serve to keep the router running until Ctrl+C.
-var conferences = new Dictionary<int, Conference> { [123] = new("deSymfony", "Madrid", 123) };
+// Starts the embedded router on a free loopback port, registers the IConferences service in one session and
+// calls it from another through a real WebSocket, with the generated proxy and stub.
+// Pass --serve to keep the router running until Ctrl+C.
+var options = new WampSessionOptions { JsonSerializerOptions = QuickstartJson.Default.Options };
 
 await using var router = await WampRouter.StartAsync(new WampRouterOptions { Port = 0 });
 Console.WriteLine($"router: {router.Url}");
 
-await using var callee = await WampSession.ConnectAsync(router.Url!, "realm1");
-await using var registration = await callee.RegisterAsync("com.example.conferences.get", (invocation, _) =>
-{
-    int id = invocation.Payload.GetArgument<int>(0);
-    if (!conferences.TryGetValue(id, out var conference))
-        throw new WampException("com.example.error.not_found", WampPayload.FromArgs([$"conference {id} not found"], new Dictionary<string, object?> { ["id"] = id }));
-    return ValueTask.FromResult(WampPayload.FromArgs(conference));
-});
+await using var callee = await WampSession.ConnectAsync(router.Url!, "realm1", options);
+await using var registration = await callee.RegisterAsync<IConferences>(new ConferenceService());
 
-await using var caller = await WampSession.ConnectAsync(router.Url!, "realm1");
-var result = await caller.CallAsync("com.example.conferences.get", WampPayload.FromArgs(123));
-Console.WriteLine($"com.example.conferences.get(123) -> {result.Payload.GetArgumentJson(0).ToUtf8String()}");
+await using var caller = await WampSession.ConnectAsync(router.Url!, "realm1", options);
+IConferences conferences = caller.GetProxy<IConferences>();
+
+Conference conference = await conferences.Get(123);
+Console.WriteLine($"await conferences.Get(123) -> {conference}");
 
 try
 {
-    await caller.CallAsync("com.example.conferences.get", WampPayload.FromArgs(999));
+    await conferences.Get(999);
 }
-catch (WampException e)
+catch (ConferenceNotFoundException e)
 {
-    Console.WriteLine($"com.example.conferences.get(999) -> {e.Uri} {JsonSerializer.Serialize(e.Args)} {JsonSerializer.Serialize(e.Kwargs)}");
+    Console.WriteLine($"await conferences.Get(999) -> {nameof(ConferenceNotFoundException)}: {e.Message}");
 }
 
 if (args.Contains("--serve"))
 {
     Console.WriteLine("serving until Ctrl+C");
-    using var stop = new CancellationTokenSource();
-    Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
-    await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { });
+    var stopped = new TaskCompletionSource();
+    Console.CancelKeyPress += (_, e) => { e.Cancel = true; stopped.TrySetResult(); };
+    await stopped.Task;
 }
 
-record Conference(string Name, string Where, int Id);
-
-static class Utf8
+sealed class ConferenceService : IConferences
 {
-    public static string ToUtf8String(this ReadOnlyMemory<byte> json) => System.Text.Encoding.UTF8.GetString(json.Span);
+    private static readonly Conference[] All = [new("deSymfony", "Madrid", 123), new("NDC", "Oslo", 7)];
+
+    public Task<Conference> Get(int id, CancellationToken cancellationToken = default) =>
+        All.FirstOrDefault(c => c.Id == id) is { } c ? Task.FromResult(c) : throw new ConferenceNotFoundException(id);
+
+    public Task<IReadOnlyList<Conference>> Search(string city, int limit = 10, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<Conference>>(All.Where(c => c.Where == city).Take(limit).ToArray());
 }

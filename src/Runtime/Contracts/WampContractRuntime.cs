@@ -55,7 +55,7 @@ public static class WampContractRuntime
 
     /// <summary>
     /// Calls a procedure with progressive results: each progressive result's first argument is an item; the final
-    /// result adds one more item only when it carries arguments (a generated callee's does not).
+    /// result ends the stream.
     /// </summary>
     public static async IAsyncEnumerable<T> StreamAsync<T>(WampSession session, WampMethodDescriptor method, WampPayload arguments, JsonTypeInfo<T> itemType,
         string? idempotencyKey, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -73,7 +73,9 @@ public static class WampContractRuntime
             {
                 throw WampContractRegistry.Map(e);
             }
-            if (r.IsProgress || r.Payload.HasArguments)
+            // Progressive results are the items; the final result only ends the stream (a generated callee sends
+            // it empty; other peers may put a summary there, which has no place in a stream of T).
+            if (r.IsProgress)
                 yield return ReadResult(r.Payload, itemType, method);
         }
     }

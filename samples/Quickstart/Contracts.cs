@@ -1,0 +1,44 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using WampContracts;
+
+namespace Quickstart;
+
+public sealed record Conference(string Name, string Where, int Id);
+
+[WampService("com.example.conferences")]
+public interface IConferences
+{
+    [Timeout(2000), Idempotent]
+    Task<Conference> Get(int id, CancellationToken cancellationToken = default);   // com.example.conferences.get
+
+    [WampProcedure("search_by_city")]
+    Task<IReadOnlyList<Conference>> Search(string city, int limit = 10, CancellationToken cancellationToken = default);
+}
+
+[WampEvents("com.example.conferences")]
+public interface IConferenceEvents
+{
+    Task Updated(Conference conference);                                             // com.example.conferences.updated
+}
+
+[WampError("com.example.error.not_found")]
+public sealed class ConferenceNotFoundException : WampException
+{
+    public ConferenceNotFoundException(int id)
+        : base("com.example.error.not_found", WampPayload.FromJson($"[\"conference {id} not found\"]", $"{{\"id\":{id}}}"))
+    {
+    }
+
+    public ConferenceNotFoundException(WampPayload payload) : base("com.example.error.not_found", payload)
+    {
+    }
+}
+
+/// <summary>Source-generated JSON metadata: nothing is serialized by reflection, so the app trims and compiles ahead of time.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, Converters = [typeof(WampBinaryConverter)])]
+[JsonSerializable(typeof(Conference))]
+[JsonSerializable(typeof(IReadOnlyList<Conference>))]
+[JsonSerializable(typeof(int))]
+[JsonSerializable(typeof(string))]
+internal sealed partial class QuickstartJson : JsonSerializerContext;
