@@ -5,9 +5,7 @@ namespace WampContracts.Router.Core;
 
 internal sealed partial class Realm
 {
-    private readonly Dictionary<string, Subscription> _exactSubscriptions = new(StringComparer.Ordinal);
-    private readonly List<Subscription> _patternSubscriptions = new();
-    private readonly Dictionary<long, Subscription> _subscriptionsById = new();
+    private readonly UriIndex<Subscription> _subscriptions = new();
 
     private void OnSubscribe(RouterSession session, in WampMessage m)
     {
@@ -23,30 +21,20 @@ internal sealed partial class Realm
         bool meta = topic is not null && WampUris.IsReserved(topic) && WampUris.IsValidLoose(topic);
         if (!meta && !CheckUri(session, WampMessageType.Subscribe, requestId, topic, match)) return;
 
-        var subscription = FindSubscription(topic!, match);
+        var subscription = _subscriptions.Find(topic!, match);
         if (subscription is null)
         {
-            subscription = new Subscription { Id = router.NextId(), Topic = topic!, Match = match };
-            _subscriptionsById.Add(subscription.Id, subscription);
-            if (match == WampMatch.Exact) _exactSubscriptions.Add(topic!, subscription);
-            else _patternSubscriptions.Add(subscription);
+            subscription = new Subscription { Id = router.NextId(), Uri = topic!, Match = match };
+            _subscriptions.Add(subscription);
         }
         // Subscribing again to the same topic and policy returns the same subscription.
         if (session.Subscriptions.Add(subscription)) subscription.Subscribers.Add(session);
         session.Send(RouterFrames.Ack(WampMessageType.Subscribed, requestId, subscription.Id));
     }
 
-    private Subscription? FindSubscription(string topic, WampMatch match)
-    {
-        if (match == WampMatch.Exact) return _exactSubscriptions.GetValueOrDefault(topic);
-        foreach (var s in _patternSubscriptions)
-            if (s.Match == match && s.Topic == topic) return s;
-        return null;
-    }
-
     private void OnUnsubscribe(RouterSession session, in WampMessage m)
     {
-        if (!_subscriptionsById.TryGetValue(m.Id2, out var subscription) || !session.Subscriptions.Contains(subscription))
+        if (!_subscriptions.TryGet(m.Id2, out var subscription) || !session.Subscriptions.Contains(subscription))
         {
             session.Send(RouterFrames.Error(WampMessageType.Unsubscribe, m.Id1, WampUris.NoSuchSubscription, $"no subscription {m.Id2} of this session"));
             return;
@@ -59,10 +47,7 @@ internal sealed partial class Realm
     {
         subscription.Subscribers.Remove(session);
         session.Subscriptions.Remove(subscription);
-        if (subscription.Subscribers.Count > 0) return;
-        _subscriptionsById.Remove(subscription.Id);
-        if (subscription.Match == WampMatch.Exact) _exactSubscriptions.Remove(subscription.Topic);
-        else _patternSubscriptions.Remove(subscription);
+        if (subscription.Subscribers.Count == 0) _subscriptions.Remove(subscription);
     }
 
     private void LeaveBroker(RouterSession session)
@@ -88,10 +73,10 @@ internal sealed partial class Realm
     /// <summary>Sends one EVENT per matching subscription; the frame is built once per subscription and shared by its subscribers.</summary>
     private void Deliver(string topic, long publicationId, WampPayload payload, DeliveryFilter filter, RouterSession? disclosedPublisher)
     {
-        if (_exactSubscriptions.TryGetValue(topic, out var exact)) Deliver(exact, topic, publicationId, payload, filter, disclosedPublisher);
-        foreach (var s in _patternSubscriptions)
+        if (_subscriptions.Exact(topic) is { } exact) Deliver(exact, topic, publicationId, payload, filter, disclosedPublisher);
+        foreach (var s in _subscriptions.Patterns)
         {
-            bool matches = s.Match == WampMatch.Prefix ? UriMatching.MatchesPrefix(s.Topic, topic) : UriMatching.MatchesWildcard(s.Topic, topic);
+            bool matches = s.Match == WampMatch.Prefix ? UriMatching.MatchesPrefix(s.Uri, topic) : UriMatching.MatchesWildcard(s.Uri, topic);
             if (matches) Deliver(s, topic, publicationId, payload, filter, disclosedPublisher);
         }
     }
@@ -126,7 +111,7 @@ internal sealed partial class Realm
     /// <summary>Publishes a meta event (<c>wamp.session.on_join</c>, ...) from the router itself.</summary>
     private void PublishMeta(string topic, WampPayload payload)
     {
-        if (_exactSubscriptions.Count == 0 && _patternSubscriptions.Count == 0) return;
+        if (_subscriptions.IsEmpty) return;
         Deliver(topic, router.NewPublicationId(), payload, DeliveryFilter.Everyone, null);
     }
 

@@ -5,9 +5,7 @@ namespace WampContracts.Router.Core;
 
 internal sealed partial class Realm
 {
-    private readonly Dictionary<string, Registration> _exactRegistrations = new(StringComparer.Ordinal);
-    private readonly List<Registration> _patternRegistrations = new();
-    private readonly Dictionary<long, Registration> _registrationsById = new();
+    private readonly UriIndex<Registration> _registrations = new();
 
     private void OnRegister(RouterSession session, in WampMessage m)
     {
@@ -32,7 +30,7 @@ internal sealed partial class Realm
         if (!CheckUri(session, WampMessageType.Register, requestId, m.Uri, match)) return;
         string uri = m.Uri!;
 
-        var registration = FindRegistration(uri, match);
+        var registration = _registrations.Find(uri, match);
         if (registration is not null)
         {
             if (registration.Invoke == WampInvokePolicy.Single || invoke == WampInvokePolicy.Single || registration.Callees.Exists(c => c.Session == session))
@@ -50,9 +48,7 @@ internal sealed partial class Realm
         else
         {
             registration = new Registration { Id = router.NextId(), Uri = uri, Match = match, Invoke = invoke.Value };
-            _registrationsById.Add(registration.Id, registration);
-            if (match == WampMatch.Exact) _exactRegistrations.Add(uri, registration);
-            else _patternRegistrations.Add(registration);
+            _registrations.Add(registration);
         }
         registration.Callees.Add((session, m.Dict.GetBool("disclose_caller"u8)));
         session.Registrations.Add(registration);
@@ -62,17 +58,9 @@ internal sealed partial class Realm
     private static bool IsKnownMatch(WampDict options) =>
         options.GetString("match"u8) is null or "exact" or "prefix" or "wildcard";
 
-    private Registration? FindRegistration(string uri, WampMatch match)
-    {
-        if (match == WampMatch.Exact) return _exactRegistrations.GetValueOrDefault(uri);
-        foreach (var r in _patternRegistrations)
-            if (r.Match == match && r.Uri == uri) return r;
-        return null;
-    }
-
     private void OnUnregister(RouterSession session, in WampMessage m)
     {
-        if (!_registrationsById.TryGetValue(m.Id2, out var registration) || !session.Registrations.Contains(registration))
+        if (!_registrations.TryGet(m.Id2, out var registration) || !session.Registrations.Contains(registration))
         {
             session.Send(RouterFrames.Error(WampMessageType.Unregister, m.Id1, WampUris.NoSuchRegistration, $"no registration {m.Id2} of this session"));
             return;
@@ -85,25 +73,22 @@ internal sealed partial class Realm
     {
         registration.Callees.RemoveAll(c => c.Session == session);
         session.Registrations.Remove(registration);
-        if (registration.Callees.Count > 0) return;
-        _registrationsById.Remove(registration.Id);
-        if (registration.Match == WampMatch.Exact) _exactRegistrations.Remove(registration.Uri);
-        else _patternRegistrations.Remove(registration);
+        if (registration.Callees.Count == 0) _registrations.Remove(registration);
     }
 
     /// <summary>Picks the one registration a call goes to: exact, else longest prefix, else most specific wildcard.</summary>
     private Registration? Route(string uri)
     {
-        if (_exactRegistrations.TryGetValue(uri, out var exact)) return exact;
+        if (_registrations.Exact(uri) is { } exact) return exact;
         Registration? best = null;
-        foreach (var r in _patternRegistrations)
+        foreach (var r in _registrations.Patterns)
         {
             if (r.Match == WampMatch.Prefix && UriMatching.MatchesPrefix(r.Uri, uri) &&
                 (best is null || best.Match != WampMatch.Prefix || r.Uri.Length > best.Uri.Length))
                 best = r;
         }
         if (best is not null) return best;
-        foreach (var r in _patternRegistrations)
+        foreach (var r in _registrations.Patterns)
         {
             if (r.Match == WampMatch.Wildcard && UriMatching.MatchesWildcard(r.Uri, uri) &&
                 (best is null || UriMatching.CompareWildcardSpecificity(r.Uri, best.Uri) > 0))

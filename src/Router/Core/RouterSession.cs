@@ -78,7 +78,7 @@ internal sealed class Invocation
 }
 
 /// <summary>A registration: one URI and match policy, one or more callees (shared registration).</summary>
-internal sealed class Registration
+internal sealed class Registration : IUriEntry
 {
     public required long Id { get; init; }
     public required string Uri { get; init; }
@@ -89,10 +89,10 @@ internal sealed class Registration
 }
 
 /// <summary>A subscription: one topic and match policy, shared by every subscribed session.</summary>
-internal sealed class Subscription
+internal sealed class Subscription : IUriEntry
 {
     public required long Id { get; init; }
-    public required string Topic { get; init; }
+    public required string Uri { get; init; }
     public required WampMatch Match { get; init; }
     public List<RouterSession> Subscribers { get; } = new();
 }
