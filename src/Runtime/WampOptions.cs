@@ -20,7 +20,13 @@ public sealed class WampSessionOptions
     /// <summary>Bound on control requests (REGISTER, SUBSCRIBE, their reverses, acknowledged PUBLISH) and on the GOODBYE handshake. Default 10 s.</summary>
     public TimeSpan OperationTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>The mode of the CANCEL sent when a caller's token fires. Default <see cref="WampCancelMode.KillNoWait"/>.</summary>
+    /// <summary>
+    /// The time limit of calls that set none themselves (no <see cref="WampTimeout"/> scope, no <c>[Timeout]</c>, no
+    /// <see cref="WampCallOptions.Timeout"/>): so that no call waits forever. Null: no default. Default 30 s.
+    /// </summary>
+    public TimeSpan? DefaultCallTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The mode of the CANCEL sent when a caller's token fires or a call times out. Default <see cref="WampCancelMode.KillNoWait"/>.</summary>
     public WampCancelMode CancelMode { get; init; } = WampCancelMode.KillNoWait;
 
     /// <summary>With <see cref="WampCancelMode.Kill"/>, how long to wait for the callee's answer before giving up locally. Default 5 s.</summary>
@@ -54,7 +60,11 @@ public sealed class WampCallOptions
 {
     public static readonly WampCallOptions Default = new();
 
-    /// <summary>Sent as <c>CALL.Options.timeout</c>: the dealer ends the call with <c>wamp.error.timeout</c> after it. Null: none.</summary>
+    /// <summary>
+    /// The call's time limit (after a <see cref="WampTimeout"/> scope, before the session's default), capped by the
+    /// ambient <see cref="WampDeadline"/>. Enforced locally, and sent as <c>CALL.Options.timeout</c> so the dealer and
+    /// the callee stop too.
+    /// </summary>
     public TimeSpan? Timeout { get; init; }
 
     /// <summary>Ask the dealer to disclose this session to the callee (<c>disclose_me</c>).</summary>

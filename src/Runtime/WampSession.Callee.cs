@@ -27,8 +27,15 @@ public sealed class WampInvocation
         Caller = message.Dict.GetInt64("caller"u8);
         CallerAuthId = message.Dict.GetString("caller_authid"u8);
         if (message.Dict.GetInt64("timeout"u8) is > 0 and var ms) Timeout = TimeSpan.FromMilliseconds(ms);
+        IdempotencyKey = message.Dict.GetString("x_idempotency_key"u8);
+        Arrived = session.Options.TimeProvider.GetTimestamp();
         _cts = cts;
     }
+
+    /// <summary>The idempotency key the caller sent (<c>x_idempotency_key</c>), if any.</summary>
+    public string? IdempotencyKey { get; }
+
+    internal long Arrived { get; }
 
     /// <summary>The session that received the invocation.</summary>
     public WampSession Session => _session;
@@ -149,8 +156,14 @@ public sealed partial class WampSession
     private async Task RunInvocationAsync(WampInvocation invocation, WampProcedureHandler handler)
     {
         var cts = invocation.CancellationSource;
+        var time = _options.TimeProvider;
         try
         {
+            // The caller's budget becomes the handler's deadline: its token fires when the budget is spent, and
+            // every call the handler makes shares what remains (deadline propagation without user code).
+            using var deadline = invocation.Timeout is { } budget ? WampDeadline.Within(budget - time.GetElapsedTime(invocation.Arrived), time) : null;
+            // Work whose time ran out while it waited to start is not started at all.
+            cts.Token.ThrowIfCancellationRequested();
             WampPayload result = await handler(invocation, cts.Token).ConfigureAwait(false);
             var frame = WampFrameWriter.Start(WampMessageType.Yield).Id(invocation.RequestId).EmptyDict().Payload(result).ToFrame();
             TryEnqueue(frame);

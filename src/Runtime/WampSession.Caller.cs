@@ -66,10 +66,16 @@ public sealed partial class WampSession
     {
         if (!WampUris.IsValidLoose(call.Procedure))
             throw new ArgumentException($"'{call.Procedure}' is not a valid procedure URI.", "procedure");
+        // The attempt's limit, most specific first, capped by what remains of the ambient deadline.
+        var limit = WampTimeout.Current ?? call.Options.Timeout ?? _options.DefaultCallTimeout;
+        if (WampDeadline.Current is { } deadline && (limit is null || deadline.Remaining < limit)) limit = deadline.Remaining;
+        if (limit is { } l && l <= TimeSpan.Zero)
+            throw new WampTimeoutException(call.Procedure, TimeSpan.Zero, TimeSpan.Zero, attempts: 0); // no attempt that cannot finish
+        call.Limit = limit;
         long id = NextRequestId();
         call.RequestId = id;
         var w = WampFrameWriter.Start(WampMessageType.Call).Id(id);
-        WriteCallOptions(w.Json, call.Options, receiveProgress);
+        WriteCallOptions(w.Json, call.Options, receiveProgress, limit);
         var frame = w.String(call.Procedure).Payload(payload).ToFrame();
 
         // IMPORTANT: the entry goes into the table before the CALL is queued, so an answer can never miss it.
@@ -83,14 +89,16 @@ public sealed partial class WampSession
             _pending.TryRemove(id, call);
             throw Closed();
         }
+        call.Started = _options.TimeProvider.GetTimestamp();
+        if (limit is { } timeout) _timers.Schedule(call, timeout);
         call.WatchCancellation();
     }
 
-    private static void WriteCallOptions(Utf8JsonWriter w, WampCallOptions options, bool receiveProgress)
+    private static void WriteCallOptions(Utf8JsonWriter w, WampCallOptions options, bool receiveProgress, TimeSpan? limit)
     {
         w.WriteStartObject();
         if (receiveProgress) w.WriteBoolean("receive_progress"u8, true);
-        if (options.Timeout is { } timeout) w.WriteNumber("timeout"u8, Math.Max(1, (long)Math.Ceiling(timeout.TotalMilliseconds)));
+        if (limit is { } timeout) w.WriteNumber("timeout"u8, Math.Max(1, (long)Math.Ceiling(timeout.TotalMilliseconds)));
         if (options.DiscloseMe) w.WriteBoolean("disclose_me"u8, true);
         if (options.CustomOptions is { } custom)
         {
@@ -132,7 +140,7 @@ public sealed partial class WampSession
     }
 
     /// <summary>One outstanding CALL. Completes exactly once: RESULT, ERROR, cancellation or session loss.</summary>
-    private sealed class PendingCall : PendingRequest
+    private sealed class PendingCall : PendingRequest, ITimed
     {
         private const int Pending = 0, CancelRequested = 1, Done = 2;
 
@@ -159,6 +167,14 @@ public sealed partial class WampSession
 
         public long RequestId { get; set; }
 
+        public TimeSpan? Limit { get; set; }
+
+        public long Started { get; set; }
+
+        long ITimed.TimerDue { get; set; }
+
+        long ITimed.TimerSequence { get; set; }
+
         public Channel<WampResult>? Stream { get; }
 
         public Task<WampResult> Task => _tcs!.Task;
@@ -183,6 +199,8 @@ public sealed partial class WampSession
             if (progress)
             {
                 Stream?.Writer.TryWrite(result);
+                // With progressive results the limit covers each gap between results.
+                if (Limit is { } limit && Volatile.Read(ref _state) == Pending) _session._timers.Schedule(this, limit);
                 return;
             }
             if (!TryFinish()) return;
@@ -202,6 +220,8 @@ public sealed partial class WampSession
             bool cancelRequested = Volatile.Read(ref _state) == CancelRequested;
             if (cancelRequested && message.Uri == WampUris.Canceled)
                 Fail(new OperationCanceledException($"The call to '{Procedure}' was canceled.", _token));
+            else if (message.Uri == WampUris.Timeout && Limit is { } limit)
+                Fail(TimedOut(limit, ToException(message))); // the dealer's timer won the race with ours
             else
                 Fail(ToException(message));
         }
@@ -218,8 +238,20 @@ public sealed partial class WampSession
             if (Interlocked.Exchange(ref _state, Done) == Done) return false;
             _registration.Dispose();
             _graceTimer?.Dispose();
+            if (Limit is not null) _session._timers.Cancel(this);
             return true;
         }
+
+        /// <summary>The limit passed: cancel at the dealer (so the callee stops) and fail the call.</summary>
+        public void OnExpired()
+        {
+            if (Volatile.Read(ref _state) == Done || !_session._pending.TryRemove(RequestId, this)) return;
+            if (_session._routerCallCanceling) _session.SendCancel(RequestId, Options.CancelMode ?? _session._options.CancelMode);
+            Fail(TimedOut(Limit ?? TimeSpan.Zero, null));
+        }
+
+        private WampTimeoutException TimedOut(TimeSpan limit, Exception? inner) =>
+            new(Procedure, _session._options.TimeProvider.GetElapsedTime(Started), limit, attempts: 1, inner);
 
         private void OnCallerCanceled()
         {

@@ -14,6 +14,7 @@ public sealed partial class WampSession : IAsyncDisposable
     private readonly IWampTransport _transport;
     private readonly WampSessionOptions _options;
     private readonly PendingCallTable _pending = new();
+    private readonly CallTimers _timers;
     private readonly CancellationTokenSource _stopped = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _lastRequestId;
@@ -27,6 +28,7 @@ public sealed partial class WampSession : IAsyncDisposable
     {
         _transport = transport;
         _options = options;
+        _timers = new CallTimers(options.TimeProvider);
         Realm = realm;
         _events = Channel.CreateUnbounded<EventDispatch>(new UnboundedChannelOptions { SingleReader = true });
     }
@@ -225,6 +227,7 @@ public sealed partial class WampSession : IAsyncDisposable
         await Task.WhenAll(_receiveLoop, _writeLoop, _eventLoop).WaitAsync(_options.OperationTimeout, _options.TimeProvider)
             .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _transport.DisposeAsync().ConfigureAwait(false);
+        _timers.Dispose();
     }
 
     /// <summary>

@@ -88,7 +88,7 @@ public sealed class WebSocketEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_call_timeout_ends_the_call_with_wamp_error_timeout_and_stops_the_callee()
+    public async Task A_call_timeout_ends_the_call_with_WampTimeoutException_and_stops_the_callee()
     {
         await using var callee = await ConnectAsync();
         await using var caller = await ConnectAsync();
@@ -99,9 +99,10 @@ public sealed class WebSocketEndToEndTests : IAsyncLifetime
             await Task.Delay(Timeout.Infinite, ct);
             return default;
         });
-        var e = await Assert.ThrowsAsync<WampException>(() =>
+        var e = await Assert.ThrowsAsync<WampTimeoutException>(() =>
             caller.CallAsync("com.example.slow", default, new WampCallOptions { Timeout = TimeSpan.FromMilliseconds(100) }).WaitAsync(Bound));
-        Assert.Equal("wamp.error.timeout", e.Uri);
+        Assert.Equal("com.example.slow", e.Procedure);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), e.Limit);
         await canceled.Task.WaitAsync(Bound);
     }
 

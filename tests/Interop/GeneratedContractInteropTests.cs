@@ -86,8 +86,8 @@ public sealed class GeneratedContractInteropTests : IAsyncLifetime
         Assert.Equal([1, 2, 3], items);
 
         // [Timeout(200)] travels with the call: the router ends the 800 ms call and interrupts the JS callee.
-        var timeout = await Assert.ThrowsAsync<WampException>(() => tools.Slow(800).WaitAsync(Peers.Bound));
-        Assert.Equal("wamp.error.timeout", timeout.Uri);
+        var timeout = await Assert.ThrowsAsync<WampTimeoutException>(() => tools.Slow(800).WaitAsync(Peers.Bound));
+        Assert.Equal(TimeSpan.FromMilliseconds(200), timeout.Limit);
         Assert.Contains("killnowait", await js.WaitForLineAsync("INTERRUPT", Peers.Bound));
         Assert.Equal(new Slept(50), await tools.Slow(50).WaitAsync(Peers.Bound));
     }

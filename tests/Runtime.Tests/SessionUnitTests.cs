@@ -74,7 +74,7 @@ public class SessionUnitTests
         Assert.Equal("com.example.conferences.get", call1.Uri);
         Assert.Equal("[123]", Text(call1.Payload.ArgumentsJson));
         Assert.Equal(2000, call1.Dict.GetInt64("timeout"u8));
-        Assert.True(call2.Dict.IsEmpty);
+        Assert.Equal(30000, call2.Dict.GetInt64("timeout"u8)); // the session's default limit
 
         // Results may come back in any order.
         router.Send("""[50, 2, {}]""");

@@ -1,0 +1,98 @@
+namespace WampContracts;
+
+/// <summary>
+/// An ambient, absolute deadline that every call inside the scope shares, across awaits and across hops: a callee's
+/// handler runs inside the deadline its caller sent, so the calls it makes inherit what remains of it.
+/// </summary>
+/// <example><code>
+/// using (WampDeadline.Within(TimeSpan.FromSeconds(2)))
+/// {
+///     var a = await conferences.Get(1);     // each attempt's limit: the smaller of its timeout and what remains
+///     var b = await tickets.Count(a.Id);
+/// }
+/// </code></example>
+public static class WampDeadline
+{
+    private static readonly AsyncLocal<Deadline?> Ambient = new();
+
+    /// <summary>Starts a scope whose deadline is <paramref name="budget"/> from now, or the enclosing one if that is sooner.</summary>
+    public static IDisposable Within(TimeSpan budget, TimeProvider? timeProvider = null)
+    {
+        timeProvider ??= TimeProvider.System;
+        long now = timeProvider.GetTimestamp();
+        long due = now + (long)(Math.Max(0, budget.TotalSeconds) * timeProvider.TimestampFrequency);
+        var previous = Ambient.Value;
+        if (previous is not null && previous.TimeProvider == timeProvider && previous.Due <= due) due = previous.Due;
+        Ambient.Value = new Deadline(timeProvider, due);
+        return new Scope(previous);
+    }
+
+    /// <summary>What remains of the ambient deadline (zero once it has passed), or null outside any scope.</summary>
+    public static TimeSpan? Remaining => Ambient.Value?.Remaining;
+
+    internal static Deadline? Current => Ambient.Value;
+
+    internal sealed record Deadline(TimeProvider TimeProvider, long Due)
+    {
+        public TimeSpan Remaining
+        {
+            get
+            {
+                long left = Due - TimeProvider.GetTimestamp();
+                return left <= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(left / (double)TimeProvider.TimestampFrequency);
+            }
+        }
+    }
+
+    private sealed class Scope(Deadline? previous) : IDisposable
+    {
+        public void Dispose() => Ambient.Value = previous;
+    }
+}
+
+/// <summary>A per-call time limit for every call inside the scope; it takes precedence over <c>[Timeout]</c> and the session's default.</summary>
+public static class WampTimeout
+{
+    private static readonly AsyncLocal<TimeSpan?> Ambient = new();
+
+    /// <summary>Calls inside the scope use <paramref name="timeout"/> as their limit (still capped by any deadline).</summary>
+    public static IDisposable Override(TimeSpan timeout)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
+        var previous = Ambient.Value;
+        Ambient.Value = timeout;
+        return new Scope(previous);
+    }
+
+    internal static TimeSpan? Current => Ambient.Value;
+
+    private sealed class Scope(TimeSpan? previous) : IDisposable
+    {
+        public void Dispose() => Ambient.Value = previous;
+    }
+}
+
+/// <summary>A call ran out of time: its own limit or the ambient deadline passed before the answer came.</summary>
+public sealed class WampTimeoutException : TimeoutException
+{
+    public WampTimeoutException(string procedure, TimeSpan elapsed, TimeSpan limit, int attempts, Exception? innerException = null)
+        : base($"The call to '{procedure}' timed out after {elapsed.TotalMilliseconds:0} ms (limit {limit.TotalMilliseconds:0} ms, {attempts} attempt{(attempts == 1 ? "" : "s")}).", innerException)
+    {
+        Procedure = procedure;
+        Elapsed = elapsed;
+        Limit = limit;
+        Attempts = attempts;
+    }
+
+    /// <summary>The procedure URI.</summary>
+    public string Procedure { get; }
+
+    /// <summary>Time from the first attempt's start to the failure.</summary>
+    public TimeSpan Elapsed { get; }
+
+    /// <summary>The limit that passed (the attempt's, or what remained of the deadline).</summary>
+    public TimeSpan Limit { get; }
+
+    /// <summary>How many attempts were made.</summary>
+    public int Attempts { get; }
+}
