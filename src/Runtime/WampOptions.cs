@@ -51,6 +51,16 @@ public sealed class WampSessionOptions
     /// </summary>
     public System.Text.Json.JsonSerializerOptions JsonSerializerOptions { get; init; } = WampJson.DefaultOptions;
 
+    /// <summary>Where generated callee stubs remember idempotent calls. Default: an <see cref="InMemoryIdempotencyStore"/>.</summary>
+    public IIdempotencyStore IdempotencyStore { get; init; } = new InMemoryIdempotencyStore();
+
+    /// <summary>
+    /// Also carry call metadata (idempotency key, time limit) in the payload, as keyword argument
+    /// <c>x_wampcontracts</c>, for routers that drop custom CALL options (fox-wamp does). Both ends must be
+    /// WampContracts, or read that key. Off by default.
+    /// </summary>
+    public bool MetadataInPayload { get; init; }
+
     /// <summary>The clock for every timer the session runs. Tests pass a fake one.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }
@@ -66,6 +76,9 @@ public sealed class WampCallOptions
     /// the callee stop too.
     /// </summary>
     public TimeSpan? Timeout { get; init; }
+
+    /// <summary>The call's idempotency key, sent as the <c>x_idempotency_key</c> CALL option (see docs/policies.md).</summary>
+    public string? IdempotencyKey { get; init; }
 
     /// <summary>Ask the dealer to disclose this session to the callee (<c>disclose_me</c>).</summary>
     public bool DiscloseMe { get; init; }

@@ -26,8 +26,10 @@ public sealed class WampInvocation
         ReceiveProgress = message.Dict.GetBool("receive_progress"u8);
         Caller = message.Dict.GetInt64("caller"u8);
         CallerAuthId = message.Dict.GetString("caller_authid"u8);
-        if (message.Dict.GetInt64("timeout"u8) is > 0 and var ms) Timeout = TimeSpan.FromMilliseconds(ms);
-        IdempotencyKey = message.Dict.GetString("x_idempotency_key"u8);
+        var carried = CallMetadata.FromPayload(message.Payload);
+        long? timeoutMs = message.Dict.GetInt64("timeout"u8) is > 0 and var ms ? ms : carried.TimeoutMs;
+        if (timeoutMs is > 0) Timeout = TimeSpan.FromMilliseconds(timeoutMs.Value);
+        IdempotencyKey = message.Dict.GetString(CallMetadata.IdempotencyKeyOption) ?? carried.IdempotencyKey;
         Arrived = session.Options.TimeProvider.GetTimestamp();
         _cts = cts;
     }
@@ -139,10 +141,9 @@ public sealed partial class WampSession
             SendError(WampMessageType.Invocation, requestId, WampUris.NoSuchRegistration, WampPayload.Empty);
             return;
         }
-        var cts = m.Dict.GetInt64("timeout"u8) is > 0 and var ms
-            ? new CancellationTokenSource(TimeSpan.FromMilliseconds(ms), _options.TimeProvider)
-            : new CancellationTokenSource();
+        var cts = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _options.TimeProvider);
         var invocation = new WampInvocation(this, requestId, registration.Procedure, m, cts);
+        if (invocation.Timeout is { } budget) cts.CancelAfter(budget);
         if (!_invocations.TryAdd(requestId, invocation))
         {
             cts.Dispose();

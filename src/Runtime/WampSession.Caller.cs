@@ -76,6 +76,7 @@ public sealed partial class WampSession
         call.RequestId = id;
         var w = WampFrameWriter.Start(WampMessageType.Call).Id(id);
         WriteCallOptions(w.Json, call.Options, receiveProgress, limit);
+        if (_options.MetadataInPayload) payload = CallMetadata.AddToPayload(payload, call.Options.IdempotencyKey, limit);
         var frame = w.String(call.Procedure).Payload(payload).ToFrame();
 
         // IMPORTANT: the entry goes into the table before the CALL is queued, so an answer can never miss it.
@@ -100,6 +101,7 @@ public sealed partial class WampSession
         if (receiveProgress) w.WriteBoolean("receive_progress"u8, true);
         if (limit is { } timeout) w.WriteNumber("timeout"u8, Math.Max(1, (long)Math.Ceiling(timeout.TotalMilliseconds)));
         if (options.DiscloseMe) w.WriteBoolean("disclose_me"u8, true);
+        if (options.IdempotencyKey is { } idempotencyKey) w.WriteString(CallMetadata.IdempotencyKeyOption, idempotencyKey);
         if (options.CustomOptions is { } custom)
         {
             foreach (var (key, json) in custom)

@@ -91,7 +91,10 @@ public static class WampContractRuntime
         try
         {
             foreach (var p in procedures)
-                handles.Add(await session.RegisterAsync(p.Method.Uri, p.Handler, null, cancellationToken).ConfigureAwait(false));
+            {
+                var handler = p.Method.Idempotent || p.Method.IdempotencyKeyParameter >= 0 ? Deduplicated(session, p.Method, p.Handler) : p.Handler;
+                handles.Add(await session.RegisterAsync(p.Method.Uri, handler, null, cancellationToken).ConfigureAwait(false));
+            }
         }
         catch
         {
@@ -169,24 +172,69 @@ public static class WampContractRuntime
         }
     }
 
-    /// <summary>The idempotency key the caller sent (<c>x_idempotency_key</c>), if any.</summary>
-    public static string? IdempotencyKey(WampInvocation invocation) => invocation.Details.GetString(IdempotencyKeyOption);
+    /// <summary>The idempotency key the caller sent, if any.</summary>
+    public static string? IdempotencyKey(WampInvocation invocation) => invocation.IdempotencyKey;
 
     /// <summary>The idempotency key the caller sent, read as a <see cref="Guid"/>.</summary>
     public static Guid? IdempotencyKeyGuid(WampInvocation invocation) =>
-        Guid.TryParse(IdempotencyKey(invocation), out var key) ? key : null;
-
-    private static ReadOnlySpan<byte> IdempotencyKeyOption => "x_idempotency_key"u8;
+        Guid.TryParse(invocation.IdempotencyKey, out var key) ? key : null;
 
     private static WampCallOptions? OptionsFor(WampMethodDescriptor method, string? idempotencyKey)
     {
+        // One key per logical call of an [Idempotent] method: time-ordered and unique (UUIDv7).
+        if (idempotencyKey is null && method.Idempotent) idempotencyKey = Guid.CreateVersion7().ToString();
         if (idempotencyKey is null)
             return method.Timeout is null ? null : method.CallOptions ??= new WampCallOptions { Timeout = method.Timeout };
-        // A key given for this call travels as a custom CALL option (see docs/wire-format.md).
-        return new WampCallOptions
-        {
-            Timeout = method.Timeout,
-            CustomOptions = new Dictionary<string, string> { ["x_idempotency_key"] = JsonSerializer.Serialize(idempotencyKey, WampRuntimeJsonContext.Default.String) },
-        };
+        return new WampCallOptions { Timeout = method.Timeout, IdempotencyKey = idempotencyKey };
     }
+
+    /// <summary>
+    /// Wraps the handler of an idempotent procedure (or one with a key parameter) so that a call whose key was seen
+    /// before replays the first completion instead of running again: a result or an application error is stored; the
+    /// same key with other arguments is refused; the same key while the first runs waits for its outcome.
+    /// </summary>
+    private static WampProcedureHandler Deduplicated(WampSession session, WampMethodDescriptor method, WampProcedureHandler handler) =>
+        async (invocation, cancellationToken) =>
+        {
+            if (invocation.IdempotencyKey is not { } key) return await handler(invocation, cancellationToken).ConfigureAwait(false);
+            var store = session.Options.IdempotencyStore;
+            // Keys are scoped by procedure, and by caller identity when the router discloses it.
+            string scope = invocation.CallerAuthId is { } who ? invocation.Procedure + "|" + who : invocation.Procedure;
+            var request = new IdempotencyRequest(scope, key, IdempotencyRequest.FingerprintOf(invocation.Payload));
+            while (true)
+            {
+                var claim = await store.TryClaimAsync(request, cancellationToken).ConfigureAwait(false);
+                switch (claim.Kind)
+                {
+                    case IdempotencyClaimKind.Completed:
+                        var outcome = claim.Outcome!;
+                        if (outcome.IsError) throw new WampException(outcome.ErrorUri!, outcome.Payload);
+                        return outcome.Payload;
+                    case IdempotencyClaimKind.Mismatch:
+                        throw new WampException(WampPolicyErrors.IdempotencyKeyReused,
+                            $"idempotency key '{key}' was already used for '{method.Uri}' with different arguments");
+                    case IdempotencyClaimKind.InFlight:
+                        await claim.Running!.WaitAsync(cancellationToken).ConfigureAwait(false);
+                        continue; // completed (replay) or released (run it)
+                }
+                WampPayload result;
+                try
+                {
+                    result = await handler(invocation, cancellationToken).ConfigureAwait(false);
+                }
+                catch (WampException e)
+                {
+                    await store.CompleteAsync(request, IdempotencyOutcome.FromError(e), CancellationToken.None).ConfigureAwait(false);
+                    throw;
+                }
+                catch
+                {
+                    // Canceled, timed out or crashed: not a completion. A retry may run the work again.
+                    await store.ReleaseAsync(request, CancellationToken.None).ConfigureAwait(false);
+                    throw;
+                }
+                await store.CompleteAsync(request, IdempotencyOutcome.FromResult(result), CancellationToken.None).ConfigureAwait(false);
+                return result;
+            }
+        };
 }
