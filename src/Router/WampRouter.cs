@@ -58,7 +58,7 @@ public sealed class WampRouter : IAsyncDisposable
     /// <summary>Creates a router with no listener; connect to it with <see cref="ConnectInMemory"/>.</summary>
     public static WampRouter CreateInMemory(WampRouterOptions? options = null) => new(new RouterCore(options ?? new WampRouterOptions()), null, null);
 
-    /// <summary>Opens an in-memory connection to this router; pass the result to <see cref="WampSession.JoinAsync"/>.</summary>
+    /// <summary>Opens an in-memory connection to this router; pass the result to <c>WampSession.JoinAsync</c>.</summary>
     public IWampTransport ConnectInMemory()
     {
         var (client, server) = InMemoryTransport.CreatePair(_core.Options.MaxMessageSize);

@@ -51,6 +51,12 @@ public sealed class WampSessionOptions
     /// </summary>
     public System.Text.Json.JsonSerializerOptions JsonSerializerOptions { get; init; } = WampJson.DefaultOptions;
 
+    /// <summary>
+    /// Open the connection again when it is lost, and restore registrations and subscriptions (sessions opened with
+    /// <see cref="WampSession.ConnectAsync"/> or a transport factory). Null (the default): a lost connection ends the session.
+    /// </summary>
+    public WampReconnectPolicy? Reconnect { get; init; }
+
     /// <summary>Where generated callee stubs remember idempotent calls. Default: an <see cref="InMemoryIdempotencyStore"/>.</summary>
     public IIdempotencyStore IdempotencyStore { get; init; } = new InMemoryIdempotencyStore();
 

@@ -91,10 +91,21 @@ public sealed class WampInvocation
 
 public sealed partial class WampSession
 {
+    // Registrations by the router's id on the current connection, and every live registration (to restore them
+    // on a new connection after a reconnection).
     private readonly ConcurrentDictionary<long, RegisteredProcedure> _registrations = new();
+    private readonly ConcurrentDictionary<RegisteredProcedure, byte> _procedures = new();
     private readonly ConcurrentDictionary<long, WampInvocation> _invocations = new();
 
-    private sealed record RegisteredProcedure(string Procedure, WampProcedureHandler Handler);
+    internal sealed class RegisteredProcedure(string procedure, WampProcedureHandler handler, WampRegisterOptions options)
+    {
+        public string Procedure { get; } = procedure;
+        public WampProcedureHandler Handler { get; } = handler;
+        public WampRegisterOptions Options { get; } = options;
+
+        /// <summary>The router's id for it on the current connection.</summary>
+        public long RegistrationId { get; set; }
+    }
 
     internal bool SendFrame(WampFrame frame) => TryEnqueue(frame);
 
@@ -110,26 +121,39 @@ public sealed partial class WampSession
         bool pattern = options.Match != WampMatch.Exact;
         if (!WampUris.IsValidLoose(procedure, allowEmptyComponents: options.Match == WampMatch.Wildcard, allowEmptyLast: pattern))
             throw new ArgumentException($"'{procedure}' is not a valid procedure URI.", nameof(procedure));
+        var registered = new RegisteredProcedure(procedure, handler, options);
+        await RegisterOnConnectionAsync(registered, cancellationToken).ConfigureAwait(false);
+        _procedures[registered] = 0;
+        return new WampRegistration(this, registered);
+    }
 
+    private async Task RegisterOnConnectionAsync(RegisteredProcedure registered, CancellationToken cancellationToken)
+    {
         long id = NextRequestId();
         var w = WampFrameWriter.Start(WampMessageType.Register).Id(id);
+        var options = registered.Options;
         w.Json.WriteStartObject();
         if (options.Match != WampMatch.Exact) w.Json.WriteString("match"u8, options.Match.ToWire());
         if (options.Invoke != WampInvokePolicy.Single) w.Json.WriteString("invoke"u8, options.Invoke.ToWire());
         if (options.DiscloseCaller) w.Json.WriteBoolean("disclose_caller"u8, true);
         w.Json.WriteEndObject();
-        var frame = w.String(procedure).ToFrame();
-
+        var frame = w.String(registered.Procedure).ToFrame();
         // The registration is stored by the reader as REGISTERED arrives, before any INVOCATION for it can.
-        var answer = await SendRequestAsync(id, frame, WampMessageType.Registered, new RegisteredProcedure(procedure, handler), cancellationToken).ConfigureAwait(false);
-        return new WampRegistration(this, answer.Id2, procedure);
+        await SendRequestAsync(id, frame, WampMessageType.Registered, registered, cancellationToken).ConfigureAwait(false);
     }
 
-    internal async Task UnregisterAsync(long registrationId, CancellationToken cancellationToken)
+    private IEnumerable<RegisteredProcedure> ActiveProcedures()
     {
-        if (!_registrations.TryRemove(registrationId, out _) || !IsConnected) return;
+        _registrations.Clear(); // ids of the old connection mean nothing on the new one
+        return _procedures.Keys.ToArray();
+    }
+
+    internal async Task UnregisterAsync(RegisteredProcedure registered, CancellationToken cancellationToken)
+    {
+        _procedures.TryRemove(registered, out _);
+        if (!_registrations.TryRemove(registered.RegistrationId, out _) || !IsConnected) return;
         long id = NextRequestId();
-        var frame = WampFrameWriter.Start(WampMessageType.Unregister).Id(id).Id(registrationId).ToFrame();
+        var frame = WampFrameWriter.Start(WampMessageType.Unregister).Id(id).Id(registered.RegistrationId).ToFrame();
         await SendRequestAsync(id, frame, WampMessageType.Unregistered, null, cancellationToken).ConfigureAwait(false);
     }
 
@@ -244,17 +268,18 @@ public sealed class WampRegistration : IAsyncDisposable
     private readonly WampSession _session;
     private int _disposed;
 
-    internal WampRegistration(WampSession session, long id, string procedure)
+    private readonly WampSession.RegisteredProcedure _registered;
+
+    internal WampRegistration(WampSession session, WampSession.RegisteredProcedure registered)
     {
         _session = session;
-        Id = id;
-        Procedure = procedure;
+        _registered = registered;
     }
 
-    /// <summary>The registration id the dealer assigned.</summary>
-    public long Id { get; }
+    /// <summary>The registration id the dealer assigned (a new one after a reconnection).</summary>
+    public long Id => _registered.RegistrationId;
 
-    public string Procedure { get; }
+    public string Procedure => _registered.Procedure;
 
     /// <summary>Unregisters (bounded by the session's operation timeout); a no-op once the session has ended.</summary>
     public async ValueTask DisposeAsync()
@@ -262,7 +287,7 @@ public sealed class WampRegistration : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         try
         {
-            await _session.UnregisterAsync(Id, CancellationToken.None).ConfigureAwait(false);
+            await _session.UnregisterAsync(_registered, CancellationToken.None).ConfigureAwait(false);
         }
         catch (WampConnectionException)
         {

@@ -80,15 +80,17 @@ public sealed partial class WampSession
         var frame = w.String(call.Procedure).Payload(payload).ToFrame();
 
         // IMPORTANT: the entry goes into the table before the CALL is queued, so an answer can never miss it.
-        if (!_pending.TryAdd(id, call))
+        var connection = _connection;
+        call.Connection = connection;
+        if (!connection.Pending.TryAdd(id, call))
         {
             frame.Release();
-            throw Closed();
+            throw NotConnected();
         }
-        if (!TryEnqueue(frame))
+        if (!connection.Sender.TryEnqueue(frame))
         {
-            _pending.TryRemove(id, call);
-            throw Closed();
+            connection.Pending.TryRemove(id, call);
+            throw NotConnected();
         }
         call.Started = _options.TimeProvider.GetTimestamp();
         if (limit is { } timeout) _timers.Schedule(call, timeout);
@@ -115,13 +117,13 @@ public sealed partial class WampSession
         w.WriteEndObject();
     }
 
-    private void SendCancel(long requestId, WampCancelMode mode)
+    private static void SendCancel(Connection connection, long requestId, WampCancelMode mode)
     {
         var w = WampFrameWriter.Start(WampMessageType.Cancel).Id(requestId);
         w.Json.WriteStartObject();
         w.Json.WriteString("mode"u8, mode.ToWire());
         w.Json.WriteEndObject();
-        TryEnqueue(w.ToFrame());
+        connection.Sender.TryEnqueue(w.ToFrame());
     }
 
     /// <summary>Turns an ERROR into the exception the caller sees.</summary>
@@ -168,6 +170,9 @@ public sealed partial class WampSession
         public WampCallOptions Options { get; }
 
         public long RequestId { get; set; }
+
+        /// <summary>The connection the CALL went out on: its table holds the entry, its router gets the CANCEL.</summary>
+        public Connection Connection { get; set; } = null!;
 
         public TimeSpan? Limit { get; set; }
 
@@ -247,8 +252,8 @@ public sealed partial class WampSession
         /// <summary>The limit passed: cancel at the dealer (so the callee stops) and fail the call.</summary>
         public void OnExpired()
         {
-            if (Volatile.Read(ref _state) == Done || !_session._pending.TryRemove(RequestId, this)) return;
-            if (_session._routerCallCanceling) _session.SendCancel(RequestId, Options.CancelMode ?? _session._options.CancelMode);
+            if (Volatile.Read(ref _state) == Done || !Connection.Pending.TryRemove(RequestId, this)) return;
+            if (Connection.RouterCallCanceling) SendCancel(Connection, RequestId, Options.CancelMode ?? _session._options.CancelMode);
             Fail(TimedOut(Limit ?? TimeSpan.Zero, null));
         }
 
@@ -259,8 +264,8 @@ public sealed partial class WampSession
         {
             if (Interlocked.CompareExchange(ref _state, CancelRequested, Pending) != Pending) return;
             var mode = Options.CancelMode ?? _session._options.CancelMode;
-            bool routerCancels = _session._routerCallCanceling;
-            if (routerCancels) _session.SendCancel(RequestId, mode);
+            bool routerCancels = Connection.RouterCallCanceling;
+            if (routerCancels) SendCancel(Connection, RequestId, mode);
 
             if (mode == WampCancelMode.Kill && routerCancels)
             {
@@ -274,7 +279,7 @@ public sealed partial class WampSession
 
         private void GiveUp()
         {
-            if (_session._pending.TryRemove(RequestId, this))
+            if (Connection.Pending.TryRemove(RequestId, this))
                 Fail(new OperationCanceledException($"The call to '{Procedure}' was canceled.", _token));
         }
     }

@@ -41,7 +41,18 @@ public sealed partial class WampSession
     private readonly Channel<EventDispatch> _events;
     private Task _eventLoop = Task.CompletedTask;
 
-    internal sealed record SubscriptionHandler(string Topic, WampEventHandler Handler);
+    // Every live handler, to subscribe again on a new connection after a reconnection.
+    private readonly List<SubscriptionHandler> _handlers = new();
+
+    internal sealed class SubscriptionHandler(string topic, WampEventHandler handler, WampSubscribeOptions options)
+    {
+        public string Topic { get; } = topic;
+        public WampEventHandler Handler { get; } = handler;
+        public WampSubscribeOptions Options { get; } = options;
+
+        /// <summary>The broker's id for it on the current connection.</summary>
+        public long SubscriptionId { get; set; }
+    }
 
     private readonly record struct EventDispatch(SubscriptionHandler[] Handlers, WampMessage Message);
 
@@ -55,14 +66,30 @@ public sealed partial class WampSession
         options ??= WampSubscribeOptions.Default;
         if (!WampUris.IsValidLoose(topic, allowEmptyComponents: options.Match == WampMatch.Wildcard, allowEmptyLast: options.Match != WampMatch.Exact))
             throw new ArgumentException($"'{topic}' is not a valid topic URI.", nameof(topic));
+        var entry = new SubscriptionHandler(topic, handler, options);
+        await SubscribeOnConnectionAsync([entry], cancellationToken).ConfigureAwait(false);
+        lock (_subscriptionsLock) _handlers.Add(entry);
+        return new WampSubscription(this, entry);
+    }
+
+    /// <summary>Subscribes handlers of one topic and policy with one SUBSCRIBE; the reader files them as SUBSCRIBED arrives.</summary>
+    private async Task SubscribeOnConnectionAsync(SubscriptionHandler[] handlers, CancellationToken cancellationToken)
+    {
         long id = NextRequestId();
         var w = WampFrameWriter.Start(WampMessageType.Subscribe).Id(id);
         w.Json.WriteStartObject();
-        if (options.Match != WampMatch.Exact) w.Json.WriteString("match"u8, options.Match.ToWire());
+        if (handlers[0].Options.Match != WampMatch.Exact) w.Json.WriteString("match"u8, handlers[0].Options.Match.ToWire());
         w.Json.WriteEndObject();
-        var entry = new SubscriptionHandler(topic, handler);
-        var answer = await SendRequestAsync(id, w.String(topic).ToFrame(), WampMessageType.Subscribed, entry, cancellationToken).ConfigureAwait(false);
-        return new WampSubscription(this, answer.Id2, entry);
+        await SendRequestAsync(id, w.String(handlers[0].Topic).ToFrame(), WampMessageType.Subscribed, handlers, cancellationToken).ConfigureAwait(false);
+    }
+
+    private IEnumerable<SubscriptionHandler[]> ActiveSubscriptionGroups()
+    {
+        lock (_subscriptionsLock)
+        {
+            _subscriptions.Clear(); // ids of the old connection mean nothing on the new one
+            return _handlers.GroupBy(h => (h.Topic, h.Options.Match)).Select(g => g.ToArray()).ToArray();
+        }
     }
 
     /// <summary>
@@ -87,7 +114,7 @@ public sealed partial class WampSession
         var frame = w.String(topic).Payload(payload).ToFrame();
         if (!options.Acknowledge)
         {
-            if (!TryEnqueue(frame)) throw Closed();
+            if (!TryEnqueue(frame)) throw NotConnected();
             return 0;
         }
         var answer = await SendRequestAsync(id, frame, WampMessageType.Published, null, cancellationToken).ConfigureAwait(false);
@@ -104,6 +131,7 @@ public sealed partial class WampSession
 
     private void AddSubscriptionHandler(long subscriptionId, SubscriptionHandler handler)
     {
+        handler.SubscriptionId = subscriptionId;
         lock (_subscriptionsLock)
         {
             // Copy on write: the reader loop takes the array without the lock held during dispatch.
@@ -111,11 +139,14 @@ public sealed partial class WampSession
         }
     }
 
-    internal async Task UnsubscribeAsync(long subscriptionId, SubscriptionHandler handler, CancellationToken cancellationToken)
+    internal async Task UnsubscribeAsync(SubscriptionHandler handler, CancellationToken cancellationToken)
     {
         bool last;
+        long subscriptionId;
         lock (_subscriptionsLock)
         {
+            _handlers.Remove(handler);
+            subscriptionId = handler.SubscriptionId;
             if (!_subscriptions.TryGetValue(subscriptionId, out var existing)) return;
             var remaining = existing.Where(h => !ReferenceEquals(h, handler)).ToArray();
             last = remaining.Length == 0;
@@ -152,7 +183,7 @@ public sealed partial class WampSession
                 {
                     try
                     {
-                        await entry.Handler(new WampEvent(entry.Topic, dispatch.Message), _stopped.Token).ConfigureAwait(false);
+                        await entry.Handler(new WampEvent(entry.Topic, dispatch.Message), _closed.Token).ConfigureAwait(false);
                     }
                     catch (Exception e)
                     {
@@ -171,15 +202,14 @@ public sealed class WampSubscription : IAsyncDisposable
     private readonly WampSession.SubscriptionHandler _handler;
     private int _disposed;
 
-    internal WampSubscription(WampSession session, long id, WampSession.SubscriptionHandler handler)
+    internal WampSubscription(WampSession session, WampSession.SubscriptionHandler handler)
     {
         _session = session;
-        Id = id;
         _handler = handler;
     }
 
-    /// <summary>The subscription id the broker assigned (shared by every local handler of the same topic).</summary>
-    public long Id { get; }
+    /// <summary>The subscription id the broker assigned (shared by every local handler of the same topic; new after a reconnection).</summary>
+    public long Id => _handler.SubscriptionId;
 
     public string Topic => _handler.Topic;
 
@@ -189,7 +219,7 @@ public sealed class WampSubscription : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         try
         {
-            await _session.UnsubscribeAsync(Id, _handler, CancellationToken.None).ConfigureAwait(false);
+            await _session.UnsubscribeAsync(_handler, CancellationToken.None).ConfigureAwait(false);
         }
         catch (WampConnectionException)
         {

@@ -4,30 +4,30 @@ namespace WampContracts;
 
 public sealed partial class WampSession
 {
-    private async Task ReceiveLoopAsync()
+    private async Task ReceiveLoopAsync(Connection connection)
     {
-        while (IsConnected)
+        while (!connection.IsLost)
         {
             WampReceive next;
             try
             {
-                var r = await _transport.ReceiveAsync(_stopped.Token).ConfigureAwait(false);
+                var r = await connection.Transport.ReceiveAsync(connection.Stopped.Token).ConfigureAwait(false);
                 next = new WampReceive(r.Message, r.Oversized, r.IsClosed);
             }
             catch (Exception e)
             {
-                Terminate(WampConnectionException.TransportLost, $"The connection to the router was lost: {e.Message}", e);
+                ConnectionLost(connection, WampConnectionException.TransportLost, $"The connection to the router was lost: {e.Message}", e);
                 return;
             }
             if (next.Closed)
             {
                 if (_goodbyeSent) Terminate(WampUris.CloseRealm, "The session was closed.", null);
-                else Terminate(WampConnectionException.TransportLost, "The router closed the connection.", null);
+                else ConnectionLost(connection, WampConnectionException.TransportLost, "The router closed the connection.", null);
                 return;
             }
             if (next.Oversized)
             {
-                OnOversized(next.Message.Span);
+                OnOversized(connection, next.Message.Span);
                 continue;
             }
             WampMessage m;
@@ -40,35 +40,36 @@ public sealed partial class WampSession
                 ProtocolViolation(e.Message);
                 return;
             }
-            Dispatch(m);
+            Dispatch(connection, m);
         }
     }
 
     private readonly record struct WampReceive(ReadOnlyMemory<byte> Message, bool Oversized, bool Closed);
 
-    private void Dispatch(in WampMessage m)
+    private void Dispatch(Connection connection, in WampMessage m)
     {
+        var pending = connection.Pending;
         // While shutting down, only the GOODBYE reply matters.
         if (_goodbyeSent && m.Type != WampMessageType.Goodbye && m.Type != WampMessageType.Abort) return;
         switch (m.Type)
         {
             case WampMessageType.Result:
                 // A progressive RESULT leaves the call pending; the final one removes it. Unknown ids are late answers: drop.
-                var call = m.Dict.GetBool("progress"u8) ? _pending.TryGet(m.Id1) : _pending.TryRemove(m.Id1);
+                var call = m.Dict.GetBool("progress"u8) ? pending.TryGet(m.Id1) : pending.TryRemove(m.Id1);
                 call?.OnAnswer(m);
                 break;
             case WampMessageType.Registered:
             case WampMessageType.Subscribed:
             case WampMessageType.Published:
-                _pending.TryRemove(m.Id1)?.OnAnswer(m);
+                pending.TryRemove(m.Id1)?.OnAnswer(m);
                 break;
             case WampMessageType.Unregistered:
                 if (m.Id1 == 0) _registrations.TryRemove(m.Dict.GetInt64("registration"u8) ?? 0, out _);
-                else _pending.TryRemove(m.Id1)?.OnAnswer(m);
+                else pending.TryRemove(m.Id1)?.OnAnswer(m);
                 break;
             case WampMessageType.Unsubscribed:
                 if (m.Id1 == 0) OnSubscriptionRevoked(m.Dict.GetInt64("subscription"u8) ?? 0);
-                else _pending.TryRemove(m.Id1)?.OnAnswer(m);
+                else pending.TryRemove(m.Id1)?.OnAnswer(m);
                 break;
             case WampMessageType.Error:
                 switch ((WampMessageType)m.Id1)
@@ -79,7 +80,7 @@ public sealed partial class WampSession
                     case WampMessageType.Subscribe:
                     case WampMessageType.Unsubscribe:
                     case WampMessageType.Publish:
-                        _pending.TryRemove(m.Id2)?.OnError(m);
+                        pending.TryRemove(m.Id2)?.OnError(m);
                         break;
                     default:
                         ProtocolViolation($"ERROR for request type {m.Id1}");
@@ -122,8 +123,9 @@ public sealed partial class WampSession
     private static string DetailMessage(in WampMessage m) => m.Dict.GetString("message"u8) is { } text ? $" ({text})" : "";
 
     /// <summary>A message past <see cref="WampSessionOptions.MaxMessageSize"/>: fail the request it answers, keep the session.</summary>
-    private void OnOversized(ReadOnlySpan<byte> prefix)
+    private void OnOversized(Connection connection, ReadOnlySpan<byte> prefix)
     {
+        var pending = connection.Pending;
         if (!WampMessageParser.TryParseHead(prefix, out var type, out long id, out _, out _))
         {
             ProtocolViolation("an oversized message whose type cannot be read");
@@ -133,7 +135,7 @@ public sealed partial class WampSession
         switch (type)
         {
             case WampMessageType.Result:
-                _pending.TryRemove(id)?.Fail(error);
+                pending.TryRemove(id)?.Fail(error);
                 break;
             case WampMessageType.Invocation:
                 SendError(WampMessageType.Invocation, id, WampUris.PayloadSizeExceeded, WampPayload.Empty);

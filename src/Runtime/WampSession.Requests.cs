@@ -11,16 +11,17 @@ public sealed partial class WampSession
     /// </summary>
     private async Task<WampMessage> SendRequestAsync(long requestId, WampFrame frame, WampMessageType answerType, object? state, CancellationToken cancellationToken)
     {
+        var pending = _connection.Pending;
         var request = new PendingAck(this, answerType, state);
-        if (!_pending.TryAdd(requestId, request))
+        if (!pending.TryAdd(requestId, request))
         {
             frame.Release();
-            throw Closed();
+            throw NotConnected();
         }
         if (!TryEnqueue(frame))
         {
-            _pending.TryRemove(requestId, request);
-            throw Closed();
+            pending.TryRemove(requestId, request);
+            throw NotConnected();
         }
         try
         {
@@ -28,7 +29,7 @@ public sealed partial class WampSession
         }
         catch (TimeoutException)
         {
-            _pending.TryRemove(requestId, request);
+            pending.TryRemove(requestId, request);
             throw new TimeoutException($"The router did not answer {answerType switch
             {
                 WampMessageType.Registered => "REGISTER",
@@ -40,7 +41,7 @@ public sealed partial class WampSession
         }
         catch (OperationCanceledException)
         {
-            _pending.TryRemove(requestId, request);
+            pending.TryRemove(requestId, request);
             throw;
         }
     }
@@ -51,10 +52,11 @@ public sealed partial class WampSession
         switch (state)
         {
             case RegisteredProcedure procedure:
+                procedure.RegistrationId = answer.Id2;
                 _registrations[answer.Id2] = procedure;
                 break;
-            case SubscriptionHandler handler:
-                AddSubscriptionHandler(answer.Id2, handler);
+            case SubscriptionHandler[] handlers:
+                foreach (var handler in handlers) AddSubscriptionHandler(answer.Id2, handler);
                 break;
         }
     }

@@ -5,22 +5,21 @@ namespace WampContracts;
 
 public sealed partial class WampSession
 {
-    // Every outgoing message goes through this queue to the single writer loop, so senders never contend for
-    // the transport and a burst of messages is written back to back.
-    private readonly FrameSender _outgoing = new();
+    // Every outgoing message goes through the connection's queue to its single writer loop, so senders never
+    // contend for the transport and a burst of messages is written back to back.
 
-    /// <summary>Queues a frame for the writer loop; false (and the frame released) once the session has ended.</summary>
-    private bool TryEnqueue(WampFrame frame) => _outgoing.TryEnqueue(frame);
+    /// <summary>Queues a frame for the writer loop; false (and the frame released) while disconnected or once ended.</summary>
+    private bool TryEnqueue(WampFrame frame) => _connection.Sender.TryEnqueue(frame);
 
-    private async Task WriteLoopAsync()
+    private async Task WriteLoopAsync(Connection connection)
     {
         try
         {
-            await _outgoing.RunAsync(_transport, _stopped.Token).ConfigureAwait(false);
+            await connection.Sender.RunAsync(connection.Transport, connection.Stopped.Token).ConfigureAwait(false);
         }
         catch (Exception e)
         {
-            Terminate(WampConnectionException.TransportLost, $"The connection to the router was lost while sending: {e.Message}", e);
+            ConnectionLost(connection, WampConnectionException.TransportLost, $"The connection to the router was lost while sending: {e.Message}", e);
         }
     }
 }

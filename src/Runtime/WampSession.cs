@@ -11,39 +11,37 @@ namespace WampContracts;
 /// </summary>
 public sealed partial class WampSession : IAsyncDisposable
 {
-    private readonly IWampTransport _transport;
     private readonly WampSessionOptions _options;
-    private readonly PendingCallTable _pending = new();
     private readonly CallTimers _timers;
-    private readonly CancellationTokenSource _stopped = new();
+    private readonly CancellationTokenSource _closed = new();   // the whole session is over
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile Connection _connection;
+    private Func<CancellationToken, Task<IWampTransport>>? _reconnectTransport;
     private long _lastRequestId;
     private int _terminated;
     private volatile bool _goodbyeSent;
     private TaskCompletionSource? _goodbyeReply;
-    private Task _receiveLoop = Task.CompletedTask;
-    private Task _writeLoop = Task.CompletedTask;
 
     private WampSession(IWampTransport transport, string realm, WampSessionOptions options)
     {
-        _transport = transport;
+        _connection = new Connection(transport);
         _options = options;
         _timers = new CallTimers(options.TimeProvider);
         Realm = realm;
         _events = Channel.CreateUnbounded<EventDispatch>(new UnboundedChannelOptions { SingleReader = true });
     }
 
-    /// <summary>The session id the router assigned in WELCOME.</summary>
-    public long SessionId { get; private set; }
+    /// <summary>The session id the router assigned in WELCOME (a new one after each reconnection).</summary>
+    public long SessionId => _connection.SessionId;
 
     /// <summary>The realm this session joined.</summary>
     public string Realm { get; }
 
     /// <summary>The WELCOME details (roles, features, authid, authrole, ...).</summary>
-    public WampDict WelcomeDetails { get; private set; }
+    public WampDict WelcomeDetails => _connection.WelcomeDetails;
 
-    /// <summary>True until the session closes or its transport is lost.</summary>
-    public bool IsConnected => Volatile.Read(ref _terminated) == 0;
+    /// <summary>True while the session is joined; false while it reconnects and once it has ended.</summary>
+    public bool IsConnected => Volatile.Read(ref _terminated) == 0 && !_connection.IsLost;
 
     /// <summary>Completes when the session has ended, for whatever reason; see <see cref="CloseReason"/>.</summary>
     public Task Completion => _completion.Task;
@@ -60,8 +58,23 @@ public sealed partial class WampSession : IAsyncDisposable
     public static async Task<WampSession> ConnectAsync(Uri url, string realm, WampSessionOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new WampSessionOptions();
-        var transport = await WebSocketTransport.ConnectAsync(url, options.ConnectTimeout, options.MaxMessageSize, cancellationToken).ConfigureAwait(false);
-        return await JoinAsync(transport, realm, options, cancellationToken).ConfigureAwait(false);
+        var connectOptions = options;
+        return await JoinAsync(async ct => await WebSocketTransport.ConnectAsync(url, connectOptions.ConnectTimeout, connectOptions.MaxMessageSize, ct).ConfigureAwait(false),
+            realm, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Joins <paramref name="realm"/> over a transport that <paramref name="connect"/> opens. With
+    /// <see cref="WampSessionOptions.Reconnect"/> set, a lost connection is opened again the same way, and the session
+    /// re-registers its procedures and re-subscribes its topics.
+    /// </summary>
+    public static async Task<WampSession> JoinAsync(Func<CancellationToken, Task<IWampTransport>> connect, string realm, WampSessionOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connect);
+        var transport = await connect(cancellationToken).ConfigureAwait(false);
+        var session = await JoinAsync(transport, realm, options, cancellationToken).ConfigureAwait(false);
+        session._reconnectTransport = connect;
+        return session;
     }
 
     /// <summary>Joins <paramref name="realm"/> over an already open transport (in-memory, or one of your own).</summary>
@@ -75,7 +88,7 @@ public sealed partial class WampSession : IAsyncDisposable
         var session = new WampSession(transport, realm, options);
         try
         {
-            await session.HandshakeAsync(cancellationToken).ConfigureAwait(false);
+            await session.HandshakeAsync(session._connection, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -83,14 +96,14 @@ public sealed partial class WampSession : IAsyncDisposable
             await transport.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-        session._writeLoop = Task.Run(session.WriteLoopAsync, CancellationToken.None);
-        session._receiveLoop = Task.Run(session.ReceiveLoopAsync, CancellationToken.None);
+        session.StartLoops(session._connection);
         session._eventLoop = Task.Run(session.EventLoopAsync, CancellationToken.None);
         return session;
     }
 
-    private async Task HandshakeAsync(CancellationToken cancellationToken)
+    private async Task HandshakeAsync(Connection connection, CancellationToken cancellationToken)
     {
+        var transport = connection.Transport;
         var hello = WampFrameWriter.Start(WampMessageType.Hello).String(Realm);
         WriteHelloDetails(hello.Json);
         var frame = hello.ToFrame();
@@ -98,11 +111,11 @@ public sealed partial class WampSession : IAsyncDisposable
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
         try
         {
-            await _transport.SendAsync(frame.Memory, linked.Token).ConfigureAwait(false);
+            await transport.SendAsync(frame.Memory, linked.Token).ConfigureAwait(false);
             frame.Release();
             while (true)
             {
-                var r = await _transport.ReceiveAsync(linked.Token).ConfigureAwait(false);
+                var r = await transport.ReceiveAsync(linked.Token).ConfigureAwait(false);
                 if (r.IsClosed)
                     throw new WampConnectionException(WampConnectionException.TransportLost, $"The router closed the connection before welcoming the session to realm '{Realm}'.");
                 if (r.Oversized)
@@ -120,9 +133,7 @@ public sealed partial class WampSession : IAsyncDisposable
                 {
                     case WampMessageType.Welcome:
                         if (m.Id1 == 0) throw new WampConnectionException(WampUris.ProtocolViolation, "WELCOME carried session id 0.");
-                        SessionId = m.Id1;
-                        WelcomeDetails = m.Dict;
-                        ReadRouterFeatures(m.Dict);
+                        connection.Welcome(m.Id1, m.Dict);
                         return;
                     case WampMessageType.Abort:
                         string text = m.Dict.GetString("message"u8) ?? (m.Payload.HasArguments ? m.Payload.ToString() : "");
@@ -171,14 +182,6 @@ public sealed partial class WampSession : IAsyncDisposable
         }
     }
 
-    private bool _routerCallCanceling;
-
-    private void ReadRouterFeatures(WampDict welcome)
-    {
-        var dealerFeatures = new WampDict(new WampDict(new WampDict(welcome.GetRaw("roles"u8)).GetRaw("dealer"u8)).GetRaw("features"u8));
-        _routerCallCanceling = dealerFeatures.GetBool("call_canceling"u8) || dealerFeatures.GetBool("call_cancelling"u8);
-    }
-
     /// <summary>True when the router announced <paramref name="feature"/> for <paramref name="role"/> (<c>dealer</c> or <c>broker</c>) in WELCOME.</summary>
     public bool RouterSupports(string role, string feature)
     {
@@ -222,50 +225,35 @@ public sealed partial class WampSession : IAsyncDisposable
                     // The router did not answer GOODBYE in time: close anyway.
                 }
             }
-            Terminate(WampUris.CloseRealm, "The session was closed.", null, closeGracefully: true);
         }
-        await Task.WhenAll(_receiveLoop, _writeLoop, _eventLoop).WaitAsync(_options.OperationTimeout, _options.TimeProvider)
+        Terminate(WampUris.CloseRealm, "The session was closed.", null, closeGracefully: true);
+        var connection = _connection;
+        await Task.WhenAll(connection.ReceiveLoop, connection.WriteLoop, _eventLoop).WaitAsync(_options.OperationTimeout, _options.TimeProvider)
             .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        await _transport.DisposeAsync().ConfigureAwait(false);
+        await connection.Transport.DisposeAsync().ConfigureAwait(false);
         _timers.Dispose();
     }
 
     /// <summary>
-    /// Ends the session once: fails every pending request with <see cref="WampConnectionException"/>, cancels running
-    /// invocations, stops the loops and closes (or aborts) the transport.
+    /// Ends the session once and for all: fails every pending request with <see cref="WampConnectionException"/>,
+    /// cancels running invocations, stops the loops and closes (or aborts) the transport.
     /// </summary>
     private void Terminate(string reason, string message, Exception? error, bool closeGracefully = false)
     {
         if (Interlocked.Exchange(ref _terminated, 1) != 0) return;
         CloseReason = reason;
-        var failure = new WampConnectionException(reason, message, error);
-        _outgoing.Complete();
+        Disconnect(_connection, new WampConnectionException(reason, message, error), closeGracefully);
         _events.Writer.TryComplete();
-        _pending.CloseAndFailAll(failure);
-        CancelAllInvocations();
         _goodbyeReply?.TrySetResult();
-        if (closeGracefully)
-        {
-            _ = CloseTransportAsync();
-        }
-        else
-        {
-            _transport.Abort();
-            _stopped.Cancel();
-        }
+        _closed.Cancel();
+        _reconnected.TrySetException(Closed());
+        _reconnected.Task.Exception?.Handle(static _ => true);
         _completion.TrySetResult();
     }
 
-    private async Task CloseTransportAsync()
-    {
-        // Let the writer loop flush what is queued (the GOODBYE reply), then close the transport.
-        await _writeLoop.WaitAsync(_options.OperationTimeout, _options.TimeProvider).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        using var timeout = new CancellationTokenSource(_options.OperationTimeout, _options.TimeProvider);
-        await _transport.CloseAsync(timeout.Token).ConfigureAwait(false);
-        await _receiveLoop.WaitAsync(_options.OperationTimeout, _options.TimeProvider).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        _transport.Abort();
-        _stopped.Cancel();
-    }
+    /// <summary>The session is reconnecting (or has ended): a request cannot go out now.</summary>
+    private WampConnectionException NotConnected() =>
+        Volatile.Read(ref _terminated) != 0 ? Closed() : new(WampConnectionException.TransportLost, "The session is reconnecting to the router.");
 
     private WampConnectionException Closed() =>
         new(CloseReason ?? WampConnectionException.TransportLost, $"The session is closed ({CloseReason ?? "not connected"}).");

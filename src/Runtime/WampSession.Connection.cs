@@ -1,0 +1,192 @@
+using WampContracts.Protocol;
+using WampContracts.Transport;
+
+namespace WampContracts;
+
+public sealed partial class WampSession
+{
+    // Completes when the session is joined again after a lost connection; replaced at each loss.
+    private TaskCompletionSource _reconnected = Connected();
+
+    private static TaskCompletionSource Connected()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        done.SetResult();
+        return done;
+    }
+
+    /// <summary>
+    /// One transport's worth of a session: its writer and reader loops, and the requests sent over it. A lost
+    /// connection fails its own requests; a reconnection starts a new one, so nothing of the old can leak into it.
+    /// </summary>
+    private sealed class Connection(IWampTransport transport)
+    {
+        private int _lost;
+
+        public IWampTransport Transport { get; } = transport;
+        public FrameSender Sender { get; } = new();
+        public PendingCallTable Pending { get; } = new();
+        public CancellationTokenSource Stopped { get; } = new();
+        public Task ReceiveLoop { get; set; } = Task.CompletedTask;
+        public Task WriteLoop { get; set; } = Task.CompletedTask;
+        public long SessionId { get; private set; }
+        public WampDict WelcomeDetails { get; private set; }
+        public bool RouterCallCanceling { get; private set; }
+        public bool IsLost => Volatile.Read(ref _lost) != 0;
+
+        public void Welcome(long sessionId, WampDict details)
+        {
+            SessionId = sessionId;
+            WelcomeDetails = details;
+            var dealer = new WampDict(new WampDict(new WampDict(details.GetRaw("roles"u8)).GetRaw("dealer"u8)).GetRaw("features"u8));
+            RouterCallCanceling = dealer.GetBool("call_canceling"u8) || dealer.GetBool("call_cancelling"u8);
+        }
+
+        /// <summary>True for the first caller only: a connection is lost once.</summary>
+        public bool MarkLost() => Interlocked.Exchange(ref _lost, 1) == 0;
+    }
+
+    private void StartLoops(Connection connection)
+    {
+        connection.WriteLoop = Task.Run(() => WriteLoopAsync(connection), CancellationToken.None);
+        connection.ReceiveLoop = Task.Run(() => ReceiveLoopAsync(connection), CancellationToken.None);
+    }
+
+    /// <summary>
+    /// The transport failed or closed. With a reconnect policy the session survives: what was pending on this
+    /// connection fails at once (so nothing hangs), and a new connection is opened in the background.
+    /// </summary>
+    private void ConnectionLost(Connection connection, string reason, string message, Exception? error)
+    {
+        if (_goodbyeSent || _options.Reconnect is null || _reconnectTransport is null || Volatile.Read(ref _terminated) != 0)
+        {
+            Terminate(reason, message, error);
+            return;
+        }
+        if (!ReferenceEquals(connection, _connection) || connection.IsLost) return;
+        Interlocked.Exchange(ref _reconnected, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        Disconnect(connection, new WampConnectionException(reason, message, error), closeGracefully: false);
+        _ = ReconnectAsync(_options.Reconnect);
+    }
+
+    /// <summary>Ends one connection: fails its pending requests, cancels running invocations, stops its loops.</summary>
+    private void Disconnect(Connection connection, WampConnectionException failure, bool closeGracefully)
+    {
+        connection.MarkLost();
+        connection.Sender.Complete();
+        connection.Pending.CloseAndFailAll(failure);
+        CancelAllInvocations();
+        if (closeGracefully)
+        {
+            _ = CloseTransportAsync(connection);
+        }
+        else
+        {
+            connection.Transport.Abort();
+            connection.Stopped.Cancel();
+        }
+    }
+
+    private async Task CloseTransportAsync(Connection connection)
+    {
+        // Let the writer loop flush what is queued (a GOODBYE), then close the transport.
+        await connection.WriteLoop.WaitAsync(_options.OperationTimeout, _options.TimeProvider).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        using var timeout = new CancellationTokenSource(_options.OperationTimeout, _options.TimeProvider);
+        await connection.Transport.CloseAsync(timeout.Token).ConfigureAwait(false);
+        await connection.ReceiveLoop.WaitAsync(_options.OperationTimeout, _options.TimeProvider).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        connection.Transport.Abort();
+        connection.Stopped.Cancel();
+    }
+
+    private async Task ReconnectAsync(WampReconnectPolicy policy)
+    {
+        for (int attempt = 1; policy.MaxAttempts is null || attempt <= policy.MaxAttempts; attempt++)
+        {
+            try
+            {
+                await Task.Delay(policy.DelayBefore(attempt), _options.TimeProvider, _closed.Token).ConfigureAwait(false);
+                using var bound = CancellationTokenSource.CreateLinkedTokenSource(_closed.Token);
+                bound.CancelAfter(_options.ConnectTimeout);
+                var connection = new Connection(await _reconnectTransport!(bound.Token).ConfigureAwait(false));
+                try
+                {
+                    await HandshakeAsync(connection, bound.Token).ConfigureAwait(false);
+                }
+                catch
+                {
+                    connection.Transport.Abort();
+                    throw;
+                }
+                if (Volatile.Read(ref _terminated) != 0)
+                {
+                    connection.Transport.Abort();
+                    return;
+                }
+                _connection = connection;
+                StartLoops(connection);
+                await RestoreAsync().ConfigureAwait(false);
+                _reconnected.TrySetResult();
+                return;
+            }
+            catch (OperationCanceledException) when (_closed.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                ReportHandlerError(e); // a failed attempt: try again after the next delay
+            }
+        }
+        Terminate(WampConnectionException.TransportLost, $"The connection to the router was lost and {policy.MaxAttempts} reconnection attempts failed.", null);
+    }
+
+    /// <summary>Registers the procedures and subscribes the topics the session had, on the new connection.</summary>
+    private async Task RestoreAsync()
+    {
+        foreach (var procedure in ActiveProcedures())
+            await RegisterOnConnectionAsync(procedure, CancellationToken.None).ConfigureAwait(false);
+        foreach (var group in ActiveSubscriptionGroups())
+            await SubscribeOnConnectionAsync(group, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Waits until the session is joined (at once when it is), bounded by <paramref name="cancellationToken"/>.
+    /// </summary>
+    /// <exception cref="WampConnectionException">The session has ended.</exception>
+    public Task WaitUntilConnectedAsync(CancellationToken cancellationToken = default)
+    {
+        if (Volatile.Read(ref _terminated) != 0) return Task.FromException(Closed());
+        return _reconnected.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Raised (on a thread-pool thread) after the session has joined again on a new connection.</summary>
+    internal Task Reconnected => _reconnected.Task;
+}
+
+/// <summary>
+/// How a session opens its connection again after losing it: exponential backoff with full jitter. The session
+/// keeps its procedures and subscriptions and restores them on the new connection.
+/// </summary>
+public sealed class WampReconnectPolicy
+{
+    public static readonly WampReconnectPolicy Default = new();
+
+    /// <summary>The delay before the first attempt is drawn from [0, <see cref="InitialDelay"/>). Default 100 ms.</summary>
+    public TimeSpan InitialDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The largest delay between attempts. Default 5 s.</summary>
+    public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How much the delay's bound grows per attempt. Default 2.</summary>
+    public double Multiplier { get; init; } = 2;
+
+    /// <summary>Attempts before the session gives up and ends; null: keep trying. Default null.</summary>
+    public int? MaxAttempts { get; init; }
+
+    /// <summary>Full jitter: a random delay in [0, min(max, initial × multiplier^(attempt-1))).</summary>
+    internal TimeSpan DelayBefore(int attempt)
+    {
+        double bound = Math.Min(MaxDelay.TotalMilliseconds, InitialDelay.TotalMilliseconds * Math.Pow(Multiplier, attempt - 1));
+        return TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * bound);
+    }
+}
