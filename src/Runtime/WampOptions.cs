@@ -57,6 +57,12 @@ public sealed class WampSessionOptions
     /// </summary>
     public WampReconnectPolicy? Reconnect { get; init; }
 
+    /// <summary>How generated callers retry calls that are safe to repeat. Default <see cref="WampRetryPolicy.Default"/>.</summary>
+    public WampRetryPolicy RetryPolicy { get; init; } = WampRetryPolicy.Default;
+
+    /// <summary>The session's retry budget. Default: 10 tokens, 0.1 per success.</summary>
+    public WampRetryBudget RetryBudget { get; init; } = new();
+
     /// <summary>Where generated callee stubs remember idempotent calls. Default: an <see cref="InMemoryIdempotencyStore"/>.</summary>
     public IIdempotencyStore IdempotencyStore { get; init; } = new InMemoryIdempotencyStore();
 

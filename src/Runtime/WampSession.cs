@@ -27,6 +27,7 @@ public sealed partial class WampSession : IAsyncDisposable
         _connection = new Connection(transport);
         _options = options;
         _timers = new CallTimers(options.TimeProvider);
+        RetryThrottle = new RetryThrottle(options.RetryBudget);
         Realm = realm;
         _events = Channel.CreateUnbounded<EventDispatch>(new UnboundedChannelOptions { SingleReader = true });
     }
@@ -50,6 +51,8 @@ public sealed partial class WampSession : IAsyncDisposable
     public string? CloseReason { get; private set; }
 
     internal WampSessionOptions Options => _options;
+
+    internal RetryThrottle RetryThrottle { get; }
 
     /// <summary>
     /// Opens a WebSocket to <paramref name="url"/> (subprotocol <c>wamp.2.json</c>) and joins <paramref name="realm"/>.

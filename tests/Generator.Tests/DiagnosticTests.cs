@@ -178,6 +178,15 @@ public class DiagnosticTests
             ("WAMP0017", "Contract 'IHidden' is private; make it public or internal so the generated code can implement it", "IHidden"));
 
     [Fact]
+    public async Task WAMP0018_retry_on_a_method_that_is_not_safe_to_repeat() =>
+        await AssertOnly(Service("""
+            [Retry(MaxAttempts = 4)] Task Charge(decimal amount);
+            [Retry, Idempotent] Task<Item> Get(int id);
+            [Retry] Task Put(Item item, [IdempotencyKey] string? key = null);
+            """),
+            ("WAMP0018", "[Retry] on 'Charge' would repeat a call that is not safe to repeat; mark it [Idempotent] or give it an [IdempotencyKey] parameter", "Retry(MaxAttempts = 4)"));
+
+    [Fact]
     public async Task Invalid_members_are_skipped_and_the_rest_still_compiles()
     {
         var problems = GeneratorHarness.CompileGenerated(Service("""

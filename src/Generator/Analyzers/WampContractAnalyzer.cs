@@ -30,7 +30,8 @@ public sealed class WampContractAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.GenericContract,
         DiagnosticDescriptors.ErrorTypeNotWampException,
         DiagnosticDescriptors.ErrorTypeConstructor,
-        DiagnosticDescriptors.InaccessibleContract);
+        DiagnosticDescriptors.InaccessibleContract,
+        DiagnosticDescriptors.RetryNotSafe);
 
     public override void Initialize(AnalysisContext context)
     {

@@ -28,6 +28,7 @@ internal static class DiagnosticDescriptors
     public const string ErrorTypeNotWampExceptionId = "WAMP0015";
     public const string ErrorTypeConstructorId = "WAMP0016";
     public const string InaccessibleContractId = "WAMP0017";
+    public const string RetryNotSafeId = "WAMP0018";
 
     /// <summary>"[{0}] is on '{1}', which is not an interface; put it on an interface"</summary>
     public static readonly DiagnosticDescriptor NotAnInterface = Rule(NotAnInterfaceId, "Contract attribute on a non-interface",
@@ -96,6 +97,10 @@ internal static class DiagnosticDescriptors
     /// <summary>"Contract '{0}' is {1}; make it public or internal so generated code can implement it"</summary>
     public static readonly DiagnosticDescriptor InaccessibleContract = Rule(InaccessibleContractId, "Contract is not accessible",
         "Contract '{0}' is {1}; make it public or internal so the generated code can implement it");
+
+    /// <summary>"[Retry] on '{0}' would repeat a call that is not safe to repeat; mark it [Idempotent] or give it an [IdempotencyKey] parameter"</summary>
+    public static readonly DiagnosticDescriptor RetryNotSafe = Rule(RetryNotSafeId, "Retry policy on a method that cannot be retried",
+        "[Retry] on '{0}' would repeat a call that is not safe to repeat; mark it [Idempotent] or give it an [IdempotencyKey] parameter");
 
     private static DiagnosticDescriptor Rule(string id, string title, string message, params string[] tags) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink + "-" + id.ToLowerInvariant(), customTags: tags);

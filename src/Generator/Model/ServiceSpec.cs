@@ -44,6 +44,7 @@ internal sealed record ProcedureSpec(
     int TimeoutMilliseconds,    // 0: none
     bool Idempotent,
     int IdempotencyKeyParameter,
+    int RetryAttempts,          // 0: the session's policy
     string Signature);          // the parameter list as declared, for ordering and diagnostics
 
 /// <summary>One parameter of a contract method.</summary>

@@ -15,7 +15,7 @@ internal sealed record CheckedParameter(IParameterSymbol Symbol, ParameterRole R
 
 /// <summary>A method that passed every check.</summary>
 internal sealed record CheckedMethod(IMethodSymbol Symbol, string Uri, ReturnKind ReturnKind, ITypeSymbol? Result,
-    int TimeoutMilliseconds, bool Idempotent, int IdempotencyKeyParameter, IReadOnlyList<CheckedParameter> Parameters);
+    int TimeoutMilliseconds, bool Idempotent, int IdempotencyKeyParameter, int RetryAttempts, IReadOnlyList<CheckedParameter> Parameters);
 
 /// <summary>
 /// The checks of one contract interface, shared by the analyzer (which reports the problems) and the generator's
@@ -179,7 +179,18 @@ internal sealed class ContractAnalysis
         }
         if (keys > 1) Report(DiagnosticDescriptors.MultipleIdempotencyKeys, method, method.Name, keys);
 
-        return returnKind is null ? null : new CheckedMethod(method, uri, returnKind.Value, result, timeout > 0 ? timeout : serviceTimeout, idempotent, keyIndex, parameters);
+        // A retry policy only where a retry cannot duplicate an effect.
+        int retryAttempts = 0;
+        if (known.Find(method, known.RetryAttribute) is { } retry)
+        {
+            retryAttempts = 3;
+            foreach (var named in retry.NamedArguments)
+                if (named.Key == "MaxAttempts" && named.Value.Value is int n) retryAttempts = System.Math.Max(1, System.Math.Min(5, n));
+            if (!idempotent && keyIndex < 0)
+                Problems.Add(new ContractProblem(DiagnosticDescriptors.RetryNotSafe, retry.ApplicationSyntaxReference?.GetSyntax().GetLocation() ?? method.Locations.FirstOrDefault(), new object?[] { method.Name }));
+        }
+
+        return returnKind is null ? null : new CheckedMethod(method, uri, returnKind.Value, result, timeout > 0 ? timeout : serviceTimeout, idempotent, keyIndex, retryAttempts, parameters);
     }
 
     private int TimeoutOf(ISymbol symbol, KnownSymbols known, string name)

@@ -25,6 +25,7 @@ internal sealed class KnownSymbols
         TimeoutAttribute = compilation.GetTypeByMetadataName("WampContracts.TimeoutAttribute");
         IdempotentAttribute = compilation.GetTypeByMetadataName("WampContracts.IdempotentAttribute");
         IdempotencyKeyAttribute = compilation.GetTypeByMetadataName("WampContracts.IdempotencyKeyAttribute");
+        RetryAttribute = compilation.GetTypeByMetadataName("WampContracts.RetryAttribute");
         ServiceAttribute = compilation.GetTypeByMetadataName(WampServiceAttribute);
         EventsAttribute = compilation.GetTypeByMetadataName(WampEventsAttribute);
         ErrorAttribute = compilation.GetTypeByMetadataName(WampErrorAttribute);
@@ -44,6 +45,7 @@ internal sealed class KnownSymbols
     public INamedTypeSymbol? TimeoutAttribute { get; }
     public INamedTypeSymbol? IdempotentAttribute { get; }
     public INamedTypeSymbol? IdempotencyKeyAttribute { get; }
+    public INamedTypeSymbol? RetryAttribute { get; }
     public INamedTypeSymbol? ServiceAttribute { get; }
     public INamedTypeSymbol? EventsAttribute { get; }
     public INamedTypeSymbol? ErrorAttribute { get; }

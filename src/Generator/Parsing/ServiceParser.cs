@@ -73,6 +73,7 @@ internal static class ServiceParser
             method.TimeoutMilliseconds,
             method.Idempotent,
             method.IdempotencyKeyParameter,
+            method.RetryAttempts,
             signature);
     }
 

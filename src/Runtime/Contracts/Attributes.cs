@@ -63,3 +63,14 @@ public sealed class WampErrorAttribute(string uri) : Attribute
 {
     public string Uri { get; } = uri;
 }
+
+/// <summary>
+/// Retries this procedure on transient failures with up to <see cref="MaxAttempts"/> attempts. Only allowed on
+/// <see cref="IdempotentAttribute"/> methods or methods with an <see cref="IdempotencyKeyAttribute"/> parameter.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method, Inherited = false)]
+public sealed class RetryAttribute : Attribute
+{
+    /// <summary>Attempts in all, the first included (1 to 5).</summary>
+    public int MaxAttempts { get; init; } = 3;
+}

@@ -28,28 +28,87 @@ public static class WampContractRuntime
     public static async Task<T> CallAsync<T>(WampSession session, WampMethodDescriptor method, WampPayload arguments, JsonTypeInfo<T> resultType,
         string? idempotencyKey, CancellationToken cancellationToken)
     {
-        WampResult result;
-        try
-        {
-            result = await session.CallAsync(method.Uri, arguments, OptionsFor(method, idempotencyKey), cancellationToken).ConfigureAwait(false);
-        }
-        catch (WampException e)
-        {
-            throw WampContractRegistry.Map(e);
-        }
+        var result = await CallWithPoliciesAsync(session, method, arguments, idempotencyKey, cancellationToken).ConfigureAwait(false);
         return ReadResult(result.Payload, resultType, method);
     }
 
     /// <summary>Calls a procedure that returns nothing.</summary>
-    public static async Task CallAsync(WampSession session, WampMethodDescriptor method, WampPayload arguments, string? idempotencyKey, CancellationToken cancellationToken)
+    public static async Task CallAsync(WampSession session, WampMethodDescriptor method, WampPayload arguments, string? idempotencyKey, CancellationToken cancellationToken) =>
+        await CallWithPoliciesAsync(session, method, arguments, idempotencyKey, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// One logical call: attempts, each limited by its timeout and the ambient deadline, retried on transient failures
+    /// only when the call is safe to repeat (idempotent, or keyed; the key stays the same), with backoff and within the
+    /// session's retry budget. Never starts a backoff that cannot end before the deadline.
+    /// </summary>
+    private static async Task<WampResult> CallWithPoliciesAsync(WampSession session, WampMethodDescriptor method, WampPayload arguments,
+        string? idempotencyKey, CancellationToken cancellationToken)
     {
+        // One key per logical call of an [Idempotent] method: time-ordered and unique (UUIDv7), reused by every retry.
+        if (idempotencyKey is null && method.Idempotent) idempotencyKey = Guid.CreateVersion7().ToString();
+        var options = OptionsFor(method, idempotencyKey);
+        var policy = WampRetry.Current ?? (method.RetryAttempts > 0 ? new WampRetryPolicy { MaxAttempts = method.RetryAttempts } : session.Options.RetryPolicy);
+        int maxAttempts = idempotencyKey is null ? 1 : policy.MaxAttempts; // never repeat what may not be repeated
+        var time = session.Options.TimeProvider;
+        long started = time.GetTimestamp();
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                if (attempt > 1) await WaitForConnectionAsync(session, method, options, cancellationToken).ConfigureAwait(false);
+                var result = await session.CallAsync(method.Uri, arguments, options, cancellationToken).ConfigureAwait(false);
+                session.RetryThrottle.OnSuccess();
+                return result;
+            }
+            catch (Exception e) when (IsTransient(e, policy, time.GetElapsedTime(started)))
+            {
+                bool budgetAllows = session.RetryThrottle.OnFailureMayRetry();
+                if (attempt >= maxAttempts || !budgetAllows || cancellationToken.IsCancellationRequested) throw Final(e, method, time.GetElapsedTime(started), attempt);
+                var backoff = policy.BackoffBefore(attempt);
+                if (WampDeadline.Remaining is { } remaining && remaining <= backoff) throw Final(e, method, time.GetElapsedTime(started), attempt);
+                if (backoff > TimeSpan.Zero) await Task.Delay(backoff, time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (WampException e)
+            {
+                throw WampContractRegistry.Map(e);
+            }
+        }
+    }
+
+    /// <summary>Transient: the connection was lost, an attempt timed out, the router canceled, or the callee is restarting.</summary>
+    private static bool IsTransient(Exception e, WampRetryPolicy policy, TimeSpan elapsed) => e switch
+    {
+        WampConnectionException c => c.Reason == WampConnectionException.TransportLost,
+        WampTimeoutException t => t.Attempts > 0 && DeadlineLeft(),
+        WampException { Uri: WampContracts.Protocol.WampUris.Canceled } => true,
+        WampException { Uri: WampContracts.Protocol.WampUris.NoSuchProcedure } => elapsed < policy.CalleeRestartWindow,
+        _ => false,
+    };
+
+    /// <summary>True outside a deadline, or while some of it remains: an attempt's timeout is then worth retrying.</summary>
+    private static bool DeadlineLeft() => WampDeadline.Remaining is not { } left || left > TimeSpan.Zero;
+
+    /// <summary>The error the caller sees once no retry follows; a timeout reports every attempt.</summary>
+    private static Exception Final(Exception e, WampMethodDescriptor method, TimeSpan elapsed, int attempts) => e switch
+    {
+        WampTimeoutException t => new WampTimeoutException(method.Uri, elapsed, t.Limit, attempts, t),
+        WampException w => WampContractRegistry.Map(w),
+        _ => e,
+    };
+
+    /// <summary>Before a retry, waits for a reconnecting session, bounded by the attempt's limit.</summary>
+    private static async Task WaitForConnectionAsync(WampSession session, WampMethodDescriptor method, WampCallOptions? options, CancellationToken cancellationToken)
+    {
+        if (session.IsConnected) return;
+        var bound = WampTimeout.Current ?? options?.Timeout ?? session.Options.DefaultCallTimeout ?? TimeSpan.FromSeconds(30);
+        if (WampDeadline.Remaining is { } remaining && remaining < bound) bound = remaining;
         try
         {
-            await session.CallAsync(method.Uri, arguments, OptionsFor(method, idempotencyKey), cancellationToken).ConfigureAwait(false);
+            await session.WaitUntilConnectedAsync(cancellationToken).WaitAsync(bound, session.Options.TimeProvider, cancellationToken).ConfigureAwait(false);
         }
-        catch (WampException e)
+        catch (TimeoutException)
         {
-            throw WampContractRegistry.Map(e);
+            throw new WampConnectionException(WampConnectionException.TransportLost, $"No connection to the router for a retry of '{method.Uri}' within {bound.TotalMilliseconds:0} ms.");
         }
     }
 
@@ -181,8 +240,6 @@ public static class WampContractRuntime
 
     private static WampCallOptions? OptionsFor(WampMethodDescriptor method, string? idempotencyKey)
     {
-        // One key per logical call of an [Idempotent] method: time-ordered and unique (UUIDv7).
-        if (idempotencyKey is null && method.Idempotent) idempotencyKey = Guid.CreateVersion7().ToString();
         if (idempotencyKey is null)
             return method.Timeout is null ? null : method.CallOptions ??= new WampCallOptions { Timeout = method.Timeout };
         return new WampCallOptions { Timeout = method.Timeout, IdempotencyKey = idempotencyKey };

@@ -6,8 +6,9 @@ namespace WampContracts;
 /// </summary>
 public sealed class WampMethodDescriptor
 {
-    public WampMethodDescriptor(string service, string name, string uri, int timeoutMilliseconds = 0, bool idempotent = false, int idempotencyKeyParameter = -1)
+    public WampMethodDescriptor(string service, string name, string uri, int timeoutMilliseconds = 0, bool idempotent = false, int idempotencyKeyParameter = -1, int retryAttempts = 0)
     {
+        RetryAttempts = retryAttempts;
         Service = service;
         Name = name;
         Uri = uri;
@@ -33,6 +34,9 @@ public sealed class WampMethodDescriptor
 
     /// <summary>The index of the <see cref="IdempotencyKeyAttribute"/> parameter, or -1.</summary>
     public int IdempotencyKeyParameter { get; }
+
+    /// <summary>From <see cref="RetryAttribute"/>; 0 when the method sets none (the session's policy applies).</summary>
+    public int RetryAttempts { get; }
 
     /// <summary>The call options derived from the policies, made once.</summary>
     internal WampCallOptions? CallOptions { get; set; }
