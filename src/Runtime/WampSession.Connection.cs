@@ -64,9 +64,10 @@ public sealed partial class WampSession
             return;
         }
         if (!ReferenceEquals(connection, _connection) || connection.IsLost) return;
-        Interlocked.Exchange(ref _reconnected, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Exchange(ref _reconnected, signal);
         Disconnect(connection, new WampConnectionException(reason, message, error), closeGracefully: false);
-        _ = ReconnectAsync(_options.Reconnect);
+        _ = ReconnectAsync(_options.Reconnect, signal);
     }
 
     /// <summary>Ends one connection: fails its pending requests, cancels running invocations, stops its loops.</summary>
@@ -98,7 +99,9 @@ public sealed partial class WampSession
         connection.Stopped.Cancel();
     }
 
-    private async Task ReconnectAsync(WampReconnectPolicy policy)
+    /// <param name="policy">The delays between attempts, and how many.</param>
+    /// <param name="signal">Completed once this reconnection is done (a later loss gets a signal of its own).</param>
+    private async Task ReconnectAsync(WampReconnectPolicy policy, TaskCompletionSource signal)
     {
         for (int attempt = 1; policy.MaxAttempts is null || attempt <= policy.MaxAttempts; attempt++)
         {
@@ -125,7 +128,7 @@ public sealed partial class WampSession
                 _connection = connection;
                 StartLoops(connection);
                 await RestoreAsync().ConfigureAwait(false);
-                _reconnected.TrySetResult();
+                signal.TrySetResult();
                 return;
             }
             catch (OperationCanceledException) when (_closed.IsCancellationRequested)

@@ -55,7 +55,8 @@ public static class WampContractRuntime
         {
             try
             {
-                if (attempt > 1) await WaitForConnectionAsync(session, method, options, cancellationToken).ConfigureAwait(false);
+                // A session that is reconnecting gets the chance to finish first (bounded), instead of failing the attempt.
+                await WaitForConnectionAsync(session, method, options, cancellationToken).ConfigureAwait(false);
                 var result = await session.CallAsync(method.Uri, arguments, options, cancellationToken).ConfigureAwait(false);
                 session.RetryThrottle.OnSuccess();
                 return result;
@@ -102,13 +103,21 @@ public static class WampContractRuntime
         if (session.IsConnected) return;
         var bound = WampTimeout.Current ?? options?.Timeout ?? session.Options.DefaultCallTimeout ?? TimeSpan.FromSeconds(30);
         if (WampDeadline.Remaining is { } remaining && remaining < bound) bound = remaining;
-        try
+        var time = session.Options.TimeProvider;
+        long start = time.GetTimestamp();
+        // The connection may drop again while it is restored: wait until it is really up, within one bound.
+        while (!session.IsConnected)
         {
-            await session.WaitUntilConnectedAsync(cancellationToken).WaitAsync(bound, session.Options.TimeProvider, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            throw new WampConnectionException(WampConnectionException.TransportLost, $"No connection to the router for a retry of '{method.Uri}' within {bound.TotalMilliseconds:0} ms.");
+            var left = bound - time.GetElapsedTime(start);
+            try
+            {
+                if (left <= TimeSpan.Zero) throw new TimeoutException();
+                await session.WaitUntilConnectedAsync(cancellationToken).WaitAsync(left, time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                throw new WampConnectionException(WampConnectionException.TransportLost, $"No connection to the router for '{method.Uri}' within {bound.TotalMilliseconds:0} ms.");
+            }
         }
     }
 
