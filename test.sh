@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# Runs every test: installs the third-party interop peers if they are missing (Debian's python3-autobahn,
-# and the npm packages pinned in tests/Interop/peers/package-lock.json), then the whole solution's tests.
+# Runs every test: installs what they need if it is missing (Debian's python3-autobahn and chromium, the npm
+# packages pinned in tests/Interop/peers/package-lock.json and samples/Conferences/web/package-lock.json),
+# then the whole solution's tests.
 # Ends with one line: "Total: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")"
 
 bash tests/Interop/setup.sh
+
+# The browser test drives Debian's Chromium (never a downloaded browser).
+if [ ! -x /usr/bin/chromium ]; then
+  sudo_cmd=""
+  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium
+fi
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

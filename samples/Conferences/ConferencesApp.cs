@@ -1,0 +1,97 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using WampContracts;
+using WampContracts.Router;
+
+namespace Conferences;
+
+/// <summary>
+/// The web host: one ASP.NET Core app on 127.0.0.1 that serves the page, runs the embedded WAMP router at
+/// <c>/ws</c>, and runs the conferences service as a session of that router.
+/// </summary>
+public sealed class ConferencesApp : IAsyncDisposable
+{
+    public const string Realm = "conferences";
+
+    private readonly WebApplication _app;
+    private readonly WampRouter _router;
+    private readonly WampSession _serviceSession;
+    private readonly IAsyncDisposable _registration;
+
+    private ConferencesApp(WebApplication app, WampRouter router, WampSession serviceSession, IAsyncDisposable registration, ConferenceService service, Uri pageUrl)
+    {
+        _app = app;
+        _router = router;
+        _serviceSession = serviceSession;
+        _registration = registration;
+        Service = service;
+        PageUrl = pageUrl;
+        RouterUrl = new Uri($"ws://{pageUrl.Authority}/ws");
+    }
+
+    /// <summary>The page: http://127.0.0.1:PORT/.</summary>
+    public Uri PageUrl { get; }
+
+    /// <summary>The WAMP router's WebSocket address: ws://127.0.0.1:PORT/ws.</summary>
+    public Uri RouterUrl { get; }
+
+    public ConferenceService Service { get; }
+
+    /// <summary>Session options for this app's contracts: source-generated JSON, so nothing needs reflection.</summary>
+    public static WampSessionOptions SessionOptions(WampReconnectPolicy? reconnect = null) =>
+        new() { JsonSerializerOptions = ConferencesJson.Default.Options, Reconnect = reconnect };
+
+    public static async Task<ConferencesApp> StartAsync(int port = 0, CancellationToken cancellationToken = default)
+    {
+        var router = WampRouter.CreateInMemory(new WampRouterOptions { Realms = [Realm] });
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
+        var app = builder.Build();
+        app.UseWebSockets();
+        app.Map("/ws", ws => ws.Run(router.HandleAsync));
+        string root = Path.Combine(AppContext.BaseDirectory, "wwwroot");
+        app.Run(context => context.Request.Path.Value switch
+        {
+            "/" or "/index.html" => SendFileAsync(context, Path.Combine(root, "index.html"), "text/html; charset=utf-8"),
+            "/autobahn.min.js" => SendFileAsync(context, Path.Combine(root, "autobahn.min.js"), "text/javascript; charset=utf-8"),
+            _ => NotFoundAsync(context),
+        });
+        await app.StartAsync(cancellationToken);
+        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var pageUrl = new Uri($"http://127.0.0.1:{new Uri(address).Port}/");
+
+        // The service is a session of the router like any other, over an in-memory connection.
+        var session = await WampSession.JoinAsync(router.ConnectInMemory(), Realm, SessionOptions(), cancellationToken);
+        var service = new ConferenceService(session.GetPublisher<IConferenceEvents>(), TimeProvider.System);
+        var registration = await session.RegisterAsync<IConferences>(service, cancellationToken);
+        return new ConferencesApp(app, router, session, registration, service, pageUrl);
+    }
+
+    private static async Task SendFileAsync(HttpContext context, string path, string contentType)
+    {
+        context.Response.ContentType = contentType;
+        await context.Response.SendFileAsync(path);
+    }
+
+    private static Task NotFoundAsync(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
+        return Task.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _registration.DisposeAsync();
+        await _serviceSession.DisposeAsync();
+        await _router.DisposeAsync();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
