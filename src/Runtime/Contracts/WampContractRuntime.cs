@@ -153,41 +153,17 @@ public static class WampContractRuntime
         await session.PublishAsync(method.Uri, arguments, null, cancellationToken).ConfigureAwait(false);
 
     /// <summary>Registers every procedure of a callee stub; disposing the result unregisters them all.</summary>
-    public static async Task<IAsyncDisposable> RegisterAsync(WampSession session, IReadOnlyList<WampProcedureBinding> procedures, CancellationToken cancellationToken)
-    {
-        var handles = new List<IAsyncDisposable>(procedures.Count);
-        try
+    public static Task<IAsyncDisposable> RegisterAsync(WampSession session, IReadOnlyList<WampProcedureBinding> procedures, CancellationToken cancellationToken) =>
+        WampContractHandle.AttachAllAsync(procedures, async (p, ct) =>
         {
-            foreach (var p in procedures)
-            {
-                var handler = p.Method.Idempotent || p.Method.IdempotencyKeyParameter >= 0 ? Deduplicated(session, p.Method, p.Handler) : p.Handler;
-                handles.Add(await session.RegisterAsync(p.Method.Uri, handler, null, cancellationToken).ConfigureAwait(false));
-            }
-        }
-        catch
-        {
-            await WampContractHandle.DisposeAllAsync(handles).ConfigureAwait(false);
-            throw;
-        }
-        return new WampContractHandle(handles);
-    }
+            var handler = p.Method.Idempotent || p.Method.IdempotencyKeyParameter >= 0 ? Deduplicated(session, p.Method, p.Handler) : p.Handler;
+            return (IAsyncDisposable)await session.RegisterAsync(p.Method.Uri, handler, null, ct).ConfigureAwait(false);
+        }, cancellationToken);
 
     /// <summary>Subscribes every topic of a subscriber dispatcher; disposing the result unsubscribes them all.</summary>
-    public static async Task<IAsyncDisposable> SubscribeAsync(WampSession session, IReadOnlyList<WampEventBinding> events, CancellationToken cancellationToken)
-    {
-        var handles = new List<IAsyncDisposable>(events.Count);
-        try
-        {
-            foreach (var e in events)
-                handles.Add(await session.SubscribeAsync(e.Method.Uri, e.Handler, null, cancellationToken).ConfigureAwait(false));
-        }
-        catch
-        {
-            await WampContractHandle.DisposeAllAsync(handles).ConfigureAwait(false);
-            throw;
-        }
-        return new WampContractHandle(handles);
-    }
+    public static Task<IAsyncDisposable> SubscribeAsync(WampSession session, IReadOnlyList<WampEventBinding> events, CancellationToken cancellationToken) =>
+        WampContractHandle.AttachAllAsync(events, async (e, ct) =>
+            (IAsyncDisposable)await session.SubscribeAsync(e.Method.Uri, e.Handler, null, ct).ConfigureAwait(false), cancellationToken);
 
     /// <summary>A callee's final result: one positional argument.</summary>
     public static WampPayload Result<T>(T value, JsonTypeInfo<T> type) => new WampPayloadBuilder().AddArgument(value, type).Build();

@@ -48,22 +48,11 @@ public static class WampSessionContractExtensions
         return AttachAll(session, handler, WampContractRegistry.FindImplemented(typeof(T), events: true), "WampEvents", cancellationToken);
     }
 
-    private static async Task<IAsyncDisposable> AttachAll<T>(WampSession session, T target, List<(Type Contract, object Binding)> bindings, string attribute, CancellationToken cancellationToken)
+    private static Task<IAsyncDisposable> AttachAll<T>(WampSession session, T target, List<(Type Contract, object Binding)> bindings, string attribute, CancellationToken cancellationToken)
         where T : class
     {
         if (bindings.Count == 0) throw NotGenerated(typeof(T), attribute);
-        var handles = new List<IAsyncDisposable>();
-        try
-        {
-            foreach (var (_, binding) in bindings)
-                handles.Add(await ((IContractBinding)binding).AttachUntypedAsync(session, target, cancellationToken).ConfigureAwait(false));
-        }
-        catch
-        {
-            await WampContractHandle.DisposeAllAsync(handles).ConfigureAwait(false);
-            throw;
-        }
-        return handles.Count == 1 ? handles[0] : new WampContractHandle(handles);
+        return WampContractHandle.AttachAllAsync(bindings, (b, ct) => ((IContractBinding)b.Binding).AttachUntypedAsync(session, target, ct), cancellationToken);
     }
 
     private static InvalidOperationException NotGenerated(Type type, string attribute) =>
@@ -81,6 +70,22 @@ internal interface IContractBinding
 internal sealed class WampContractHandle(IReadOnlyList<IAsyncDisposable> handles) : IAsyncDisposable
 {
     public ValueTask DisposeAsync() => DisposeAllAsync(handles);
+
+    /// <summary>Attaches every item in order; if one fails, releases those already attached and rethrows.</summary>
+    public static async Task<IAsyncDisposable> AttachAllAsync<TItem>(IReadOnlyCollection<TItem> items, Func<TItem, CancellationToken, Task<IAsyncDisposable>> attach, CancellationToken cancellationToken)
+    {
+        var attached = new List<IAsyncDisposable>(items.Count);
+        try
+        {
+            foreach (var item in items) attached.Add(await attach(item, cancellationToken).ConfigureAwait(false));
+        }
+        catch
+        {
+            await DisposeAllAsync(attached).ConfigureAwait(false);
+            throw;
+        }
+        return attached.Count == 1 ? attached[0] : new WampContractHandle(attached);
+    }
 
     public static async ValueTask DisposeAllAsync(IReadOnlyList<IAsyncDisposable> handles)
     {
