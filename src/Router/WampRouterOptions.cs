@@ -23,6 +23,12 @@ public sealed class WampRouterOptions
     /// <summary>Most invocations one callee may have in flight; further calls to it get <c>wamp.error.no_available_callee</c>. Default 10,000.</summary>
     public int MaxPendingInvocationsPerCallee { get; init; } = 10_000;
 
+    /// <summary>
+    /// Most messages queued for one session that it has not read yet. A session that falls that far behind (a client
+    /// that stopped reading) is cut off, so it cannot make the router hold unbounded memory. Default 100,000.
+    /// </summary>
+    public int MaxQueuedMessagesPerSession { get; init; } = 100_000;
+
     /// <summary>Bound on a new connection's HELLO and on the GOODBYE handshake. Default 10 s.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -21,6 +21,15 @@ internal sealed partial class RawClient : IAsyncDisposable
 
     public static RawClient Connect(WampRouter router) => new(router.ConnectInMemory());
 
+    /// <summary>A client over a transport of the test's own making.</summary>
+    public static RawClient Over(IWampTransport transport) => new(transport);
+
+    public async Task JoinAsync(string roles = CalleeFeatures, string realm = "realm1")
+    {
+        Send($$"""[1, "{{realm}}", {"roles": {{roles}}}]""");
+        SessionId = (await ReceiveAsync(WampMessageType.Welcome)).Id1;
+    }
+
     /// <summary>Connects and joins <paramref name="realm"/>, returning the client with its session id.</summary>
     public static async Task<RawClient> JoinAsync(WampRouter router, string roles = CalleeFeatures, string realm = "realm1")
     {

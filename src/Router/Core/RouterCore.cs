@@ -32,7 +32,7 @@ internal sealed class RouterCore(WampRouterOptions options)
     /// <summary>Serves one connection until the session ends, the peer disconnects, or the router stops.</summary>
     public async Task ServeAsync(IWampTransport transport, CancellationToken cancellationToken)
     {
-        var session = new RouterSession(transport);
+        var session = new RouterSession(transport, Options.MaxQueuedMessagesPerSession);
         Interlocked.Increment(ref _connections);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
         session.WriterLoop = RunWriterAsync(session);

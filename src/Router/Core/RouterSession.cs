@@ -7,7 +7,7 @@ namespace WampContracts.Router.Core;
 /// One client session inside the router. Its routing state (calls, invocations, registrations, subscriptions)
 /// is guarded by the lock of the realm it joined; sending only queues, so it is safe under that lock.
 /// </summary>
-internal sealed class RouterSession(IWampTransport transport)
+internal sealed class RouterSession(IWampTransport transport, int maxQueued)
 {
     public IWampTransport Transport { get; } = transport;
 
@@ -51,6 +51,13 @@ internal sealed class RouterSession(IWampTransport transport)
     public void Send(WampFrame frame)
     {
         if (Closed) { frame.Release(); return; }
+        if (Sender.QueuedCount >= maxQueued)
+        {
+            // A slow consumer: drop the connection rather than queue without bound; its session then leaves the realm.
+            frame.Release();
+            Transport.Abort();
+            return;
+        }
         Sender.TryEnqueue(frame);
     }
 
