@@ -13,11 +13,6 @@ internal sealed class PendingCallTable
     private readonly Lock _lock = new();
     private bool _closed;
 
-    public int Count
-    {
-        get { lock (_lock) return _map.Count; }
-    }
-
     /// <summary>Adds a request; false when the session is already closed (the request must then fail).</summary>
     public bool TryAdd(long requestId, PendingRequest request)
     {

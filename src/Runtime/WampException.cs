@@ -47,7 +47,7 @@ public class WampException : Exception
             w.WriteStringValue(message);
             w.WriteEndArray();
         }
-        return new WampPayload(buffer.WrittenMemory, default, validated: true);
+        return new WampPayload(buffer.WrittenMemory, default);
     }
 
     private static string Describe(string uri, WampPayload payload)

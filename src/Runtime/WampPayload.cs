@@ -15,9 +15,9 @@ public readonly struct WampPayload
     private readonly ReadOnlyMemory<byte> _args;
     private readonly ReadOnlyMemory<byte> _kwargs;
 
-    internal WampPayload(ReadOnlyMemory<byte> args, ReadOnlyMemory<byte> kwargs, bool validated)
+    /// <summary>From JSON the caller has already checked (or the parser has): an array and an object, or empty.</summary>
+    internal WampPayload(ReadOnlyMemory<byte> args, ReadOnlyMemory<byte> kwargs)
     {
-        _ = validated;
         _args = IsEmptyContainer(args.Span) ? default : args;
         _kwargs = IsEmptyContainer(kwargs.Span) ? default : kwargs;
     }
@@ -47,7 +47,7 @@ public readonly struct WampPayload
     {
         Check(argumentsJson.Span, JsonTokenType.StartArray, nameof(argumentsJson));
         Check(keywordArgumentsJson.Span, JsonTokenType.StartObject, nameof(keywordArgumentsJson));
-        return new WampPayload(argumentsJson, keywordArgumentsJson, validated: true);
+        return new WampPayload(argumentsJson, keywordArgumentsJson);
     }
 
     /// <summary>Serializes each argument with reflection-based System.Text.Json (<see cref="WampJson.DefaultOptions"/> unless given).</summary>
@@ -63,7 +63,7 @@ public readonly struct WampPayload
         options ??= WampJson.DefaultOptions;
         byte[] a = args is { Length: > 0 } ? JsonSerializer.SerializeToUtf8Bytes(args, options) : [];
         byte[] k = kwargs is { Count: > 0 } ? JsonSerializer.SerializeToUtf8Bytes(kwargs, options) : [];
-        return new WampPayload(a, k, validated: true);
+        return new WampPayload(a, k);
     }
 
     /// <summary>The number of positional arguments.</summary>
@@ -222,7 +222,7 @@ public sealed class WampPayloadBuilder
     {
         byte[] args = Finish(ref _argsWriter, _args, array: true);
         byte[] kwargs = Finish(ref _kwargsWriter, _kwargs, array: false);
-        return new WampPayload(args, kwargs, validated: true);
+        return new WampPayload(args, kwargs);
     }
 
     private Utf8JsonWriter ArgsWriter()

@@ -236,7 +236,7 @@ public sealed partial class WampSession
             w.WriteString("stack_trace"u8, e.StackTrace);
             w.WriteEndObject();
         }
-        return new WampPayload(buffer.WrittenMemory, kw.WrittenMemory, validated: true);
+        return new WampPayload(buffer.WrittenMemory, kw.WrittenMemory);
     }
 
     private void OnInterrupt(in WampMessage m)

@@ -161,9 +161,6 @@ public sealed partial class WampSession
         if (Volatile.Read(ref _terminated) != 0) return Task.FromException(Closed());
         return _reconnected.Task.WaitAsync(cancellationToken);
     }
-
-    /// <summary>Raised (on a thread-pool thread) after the session has joined again on a new connection.</summary>
-    internal Task Reconnected => _reconnected.Task;
 }
 
 /// <summary>

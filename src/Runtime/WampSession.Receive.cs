@@ -107,7 +107,6 @@ public sealed partial class WampSession
                 else
                 {
                     // The reply to our GOODBYE (any reason is accepted): the session is over.
-                    _goodbyeReply?.TrySetResult();
                     Terminate(WampUris.CloseRealm, "The session was closed.", null, closeGracefully: true);
                 }
                 break;

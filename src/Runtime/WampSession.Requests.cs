@@ -67,8 +67,6 @@ public sealed partial class WampSession
 
         public Task<WampMessage> Task => _tcs.Task;
 
-        public WampMessageType AnswerType => answerType;
-
         public override void OnAnswer(in WampMessage message)
         {
             if (message.Type != answerType)

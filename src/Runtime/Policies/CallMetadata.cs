@@ -36,7 +36,7 @@ internal static class CallMetadata
             w.WriteEndObject();
         }
         var args = payload.HasArguments ? payload.ArgumentsJson : "[]"u8.ToArray();
-        return new WampPayload(args, buffer.WrittenMemory, validated: true);
+        return new WampPayload(args, buffer.WrittenMemory);
     }
 
     public static (string? IdempotencyKey, long? TimeoutMs) FromPayload(WampPayload payload)

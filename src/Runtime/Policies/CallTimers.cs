@@ -19,11 +19,6 @@ internal sealed class CallTimers : IDisposable
         _timer = time.CreateTimer(static s => ((CallTimers)s!).Fire(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
-    public int Count
-    {
-        get { lock (_lock) return _due.Count; }
-    }
-
     /// <summary>Schedules <paramref name="item"/> to expire after <paramref name="limit"/> (replacing an earlier schedule).</summary>
     public void Schedule(ITimed item, TimeSpan limit)
     {

@@ -20,8 +20,6 @@ public readonly struct WampFrame
 
     public ReadOnlyMemory<byte> Memory => new(_array, 0, _length);
 
-    public int Length => _length;
-
     /// <summary>Returns a pooled buffer; the frame must not be used afterwards. Shared (unpooled) frames ignore it.</summary>
     public void Release()
     {

@@ -148,7 +148,7 @@ public static class WampMessageParser
                     reader.Read();
                 }
             }
-            return Done(ref reader, type, id1, id2, uri, dict, new WampPayload(args, kwargs, validated: true), message);
+            return Done(ref reader, type, id1, id2, uri, dict, new WampPayload(args, kwargs), message);
         }
 
         reader.Read();
