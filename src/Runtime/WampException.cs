@@ -10,7 +10,7 @@ public class WampException : Exception
 {
     /// <summary>An error with a URI and a human-readable message, sent as the single positional argument.</summary>
     public WampException(string uri, string? message = null)
-        : this(uri, message is null ? WampPayload.Empty : MessagePayload(message))
+        : this(uri, message is null ? WampPayload.Empty : WampPayload.FromMessage(message))
     {
     }
 
@@ -38,17 +38,6 @@ public class WampException : Exception
     /// <summary>The ERROR's Details dictionary, when the error came from the wire.</summary>
     public Protocol.WampDict Details { get; init; }
 
-    private static WampPayload MessagePayload(string message)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(message.Length + 8);
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartArray();
-            w.WriteStringValue(message);
-            w.WriteEndArray();
-        }
-        return new WampPayload(buffer.WrittenMemory, default);
-    }
 
     private static string Describe(string uri, WampPayload payload)
     {

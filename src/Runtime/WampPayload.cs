@@ -50,6 +50,10 @@ public readonly struct WampPayload
         return new WampPayload(argumentsJson, keywordArgumentsJson);
     }
 
+    /// <summary>One positional argument: a human-readable message (how WAMP errors usually explain themselves).</summary>
+    internal static WampPayload FromMessage(string message) =>
+        new WampPayloadBuilder().AddArgument(message, WampRuntimeJsonContext.Default.String).Build();
+
     /// <summary>Serializes each argument with reflection-based System.Text.Json (<see cref="WampJson.DefaultOptions"/> unless given).</summary>
     [RequiresUnreferencedCode("Serializes arbitrary types with reflection; use WampPayloadBuilder with JsonTypeInfo for trimmed or AOT apps.")]
     [RequiresDynamicCode("Serializes arbitrary types with reflection; use WampPayloadBuilder with JsonTypeInfo for trimmed or AOT apps.")]

@@ -221,22 +221,12 @@ public sealed partial class WampSession
 
     private static WampPayload ErrorDetails(Exception e)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartArray();
-            w.WriteStringValue(e.Message);
-            w.WriteEndArray();
-        }
-        var kw = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(kw))
-        {
-            w.WriteStartObject();
-            w.WriteString("exception"u8, e.GetType().FullName);
-            w.WriteString("stack_trace"u8, e.StackTrace);
-            w.WriteEndObject();
-        }
-        return new WampPayload(buffer.WrittenMemory, kw.WrittenMemory);
+        var text = WampRuntimeJsonContext.Default.String;
+        return new WampPayloadBuilder()
+            .AddArgument(e.Message, text)
+            .AddKeywordArgument("exception", e.GetType().FullName, text)
+            .AddKeywordArgument("stack_trace", e.StackTrace, text)
+            .Build();
     }
 
     private void OnInterrupt(in WampMessage m)

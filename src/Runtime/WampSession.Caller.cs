@@ -66,9 +66,7 @@ public sealed partial class WampSession
     {
         if (!WampUris.IsValidLoose(call.Procedure))
             throw new ArgumentException($"'{call.Procedure}' is not a valid procedure URI.", "procedure");
-        // The attempt's limit, most specific first, capped by what remains of the ambient deadline.
-        var limit = WampTimeout.Current ?? call.Options.Timeout ?? _options.DefaultCallTimeout;
-        if (WampDeadline.Current is { } deadline && (limit is null || deadline.Remaining < limit)) limit = deadline.Remaining;
+        var limit = AttemptLimit(call.Options);
         if (limit is { } l && l <= TimeSpan.Zero)
             throw new WampTimeoutException(call.Procedure, TimeSpan.Zero, TimeSpan.Zero, attempts: 0); // no attempt that cannot finish
         call.Limit = limit;
@@ -95,6 +93,14 @@ public sealed partial class WampSession
         call.Started = _options.TimeProvider.GetTimestamp();
         if (limit is { } timeout) _timers.Schedule(call, timeout);
         call.WatchCancellation();
+    }
+
+    /// <summary>An attempt's limit, most specific first (scope, call, session default), capped by what remains of the ambient deadline.</summary>
+    internal TimeSpan? AttemptLimit(WampCallOptions? options)
+    {
+        var limit = WampTimeout.Current ?? options?.Timeout ?? _options.DefaultCallTimeout;
+        if (WampDeadline.Current is { } deadline && (limit is null || deadline.Remaining < limit)) limit = deadline.Remaining;
+        return limit;
     }
 
     private static void WriteCallOptions(Utf8JsonWriter w, WampCallOptions options, bool receiveProgress, TimeSpan? limit)

@@ -38,7 +38,7 @@ public sealed partial class WampSession
         {
             SessionId = sessionId;
             WelcomeDetails = details;
-            var dealer = new WampDict(new WampDict(new WampDict(details.GetRaw("roles"u8)).GetRaw("dealer"u8)).GetRaw("features"u8));
+            var dealer = details.GetDict("roles"u8).GetDict("dealer"u8).GetDict("features"u8);
             RouterCallCanceling = dealer.GetBool("call_canceling"u8) || dealer.GetBool("call_cancelling"u8);
         }
 
@@ -183,10 +183,5 @@ public sealed class WampReconnectPolicy
     /// <summary>Attempts before the session gives up and ends; null: keep trying. Default null.</summary>
     public int? MaxAttempts { get; init; }
 
-    /// <summary>Full jitter: a random delay in [0, min(max, initial × multiplier^(attempt-1))).</summary>
-    internal TimeSpan DelayBefore(int attempt)
-    {
-        double bound = Math.Min(MaxDelay.TotalMilliseconds, InitialDelay.TotalMilliseconds * Math.Pow(Multiplier, attempt - 1));
-        return TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * bound);
-    }
+    internal TimeSpan DelayBefore(int attempt) => Backoff.FullJitter(InitialDelay, MaxDelay, Multiplier, attempt);
 }

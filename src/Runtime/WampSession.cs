@@ -188,9 +188,8 @@ public sealed partial class WampSession : IAsyncDisposable
     /// <summary>True when the router announced <paramref name="feature"/> for <paramref name="role"/> (<c>dealer</c> or <c>broker</c>) in WELCOME.</summary>
     public bool RouterSupports(string role, string feature)
     {
-        var roles = new WampDict(WelcomeDetails.GetRaw("roles"u8));
-        var r = new WampDict(roles.GetRaw(System.Text.Encoding.UTF8.GetBytes(role)));
-        return new WampDict(r.GetRaw("features"u8)).GetBool(System.Text.Encoding.UTF8.GetBytes(feature));
+        return WelcomeDetails.GetDict("roles"u8).GetDict(System.Text.Encoding.UTF8.GetBytes(role)).GetDict("features"u8)
+            .GetBool(System.Text.Encoding.UTF8.GetBytes(feature));
     }
 
     private long NextRequestId()

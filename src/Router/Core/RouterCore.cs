@@ -134,7 +134,7 @@ internal sealed class RouterCore(WampRouterOptions options)
             session.Send(RouterFrames.Abort(WampUris.InvalidUri, $"'{realmName}' is not a valid realm URI"));
             return false;
         }
-        var roles = new WampDict(hello.Dict.GetRaw("roles"u8));
+        var roles = hello.Dict.GetDict("roles"u8);
         if (roles.IsEmpty)
         {
             session.Send(RouterFrames.Abort(WampUris.ProtocolViolation, "HELLO.Details.roles must name at least one role"));
@@ -146,7 +146,7 @@ internal sealed class RouterCore(WampRouterOptions options)
             return false;
         }
 
-        var callee = new WampDict(new WampDict(roles.GetRaw("callee"u8)).GetRaw("features"u8));
+        var callee = roles.GetDict("callee"u8).GetDict("features"u8);
         session.CalleeCallCanceling = callee.GetBool("call_canceling"u8) || callee.GetBool("call_cancelling"u8);
         session.CalleeCallTimeout = callee.GetBool("call_timeout"u8);
         // A callee that cannot be canceled is treated as not supporting progressive results (the protocol's rule).

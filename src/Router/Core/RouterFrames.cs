@@ -64,7 +64,7 @@ internal static class RouterFrames
     }
 
     /// <summary>A payload of one string argument.</summary>
-    public static WampPayload Text(string message) => Build(w => w.WriteStringValue(message));
+    public static WampPayload Text(string message) => WampPayload.FromMessage(message);
 
     /// <summary>A payload of positional arguments written by <paramref name="write"/> (inside the array).</summary>
     public static WampPayload Build(Action<Utf8JsonWriter> write)

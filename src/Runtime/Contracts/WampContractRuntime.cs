@@ -101,8 +101,7 @@ public static class WampContractRuntime
     private static async Task WaitForConnectionAsync(WampSession session, WampMethodDescriptor method, WampCallOptions? options, CancellationToken cancellationToken)
     {
         if (session.IsConnected) return;
-        var bound = WampTimeout.Current ?? options?.Timeout ?? session.Options.DefaultCallTimeout ?? TimeSpan.FromSeconds(30);
-        if (WampDeadline.Remaining is { } remaining && remaining < bound) bound = remaining;
+        var bound = session.AttemptLimit(options) ?? TimeSpan.FromSeconds(30);
         var time = session.Options.TimeProvider;
         long start = time.GetTimestamp();
         // The connection may drop again while it is restored: wait until it is really up, within one bound.

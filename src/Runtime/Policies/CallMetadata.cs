@@ -42,7 +42,7 @@ internal static class CallMetadata
     public static (string? IdempotencyKey, long? TimeoutMs) FromPayload(WampPayload payload)
     {
         if (!payload.HasKeywordArguments) return (null, null);
-        var carried = new WampDict(new WampDict(payload.KeywordArgumentsJson).GetRaw(PayloadKey));
+        var carried = new WampDict(payload.KeywordArgumentsJson).GetDict(PayloadKey);
         return carried.IsEmpty ? (null, null) : (carried.GetString("idempotency_key"u8), carried.GetInt64("timeout_ms"u8));
     }
 }

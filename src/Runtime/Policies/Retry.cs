@@ -36,10 +36,16 @@ public sealed class WampRetryPolicy
     /// </summary>
     public TimeSpan CalleeRestartWindow { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Full jitter: a random delay in [0, min(max, initial × multiplier^(retry-1))).</summary>
-    internal TimeSpan BackoffBefore(int retry)
+    internal TimeSpan BackoffBefore(int retry) => Backoff.FullJitter(InitialBackoff, MaxBackoff, Multiplier, retry);
+}
+
+/// <summary>Exponential backoff with full jitter, shared by retries and reconnection.</summary>
+internal static class Backoff
+{
+    /// <summary>A random delay in [0, min(max, initial × multiplier^(n-1))).</summary>
+    public static TimeSpan FullJitter(TimeSpan initial, TimeSpan max, double multiplier, int n)
     {
-        double bound = Math.Min(MaxBackoff.TotalMilliseconds, InitialBackoff.TotalMilliseconds * Math.Pow(Multiplier, retry - 1));
+        double bound = Math.Min(max.TotalMilliseconds, initial.TotalMilliseconds * Math.Pow(multiplier, n - 1));
         return TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * bound);
     }
 }
@@ -66,17 +72,10 @@ public static class WampRetry
     public static IDisposable Override(WampRetryPolicy policy)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        var previous = Ambient.Value;
-        Ambient.Value = policy;
-        return new Scope(previous);
+        return AmbientScope.Enter(Ambient, policy);
     }
 
     internal static WampRetryPolicy? Current => Ambient.Value;
-
-    private sealed class Scope(WampRetryPolicy? previous) : IDisposable
-    {
-        public void Dispose() => Ambient.Value = previous;
-    }
 }
 
 /// <summary>The running state of a session's <see cref="WampRetryBudget"/>.</summary>

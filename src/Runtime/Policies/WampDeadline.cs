@@ -23,8 +23,7 @@ public static class WampDeadline
         long due = now + (long)(Math.Max(0, budget.TotalSeconds) * timeProvider.TimestampFrequency);
         var previous = Ambient.Value;
         if (previous is not null && previous.TimeProvider == timeProvider && previous.Due <= due) due = previous.Due;
-        Ambient.Value = new Deadline(timeProvider, due);
-        return new Scope(previous);
+        return AmbientScope.Enter(Ambient, new Deadline(timeProvider, due));
     }
 
     /// <summary>What remains of the ambient deadline (zero once it has passed), or null outside any scope.</summary>
@@ -43,33 +42,39 @@ public static class WampDeadline
             }
         }
     }
+}
 
-    private sealed class Scope(Deadline? previous) : IDisposable
+/// <summary>Sets an ambient value until the returned scope is disposed, then restores the one before.</summary>
+internal static class AmbientScope
+{
+    public static IDisposable Enter<T>(AsyncLocal<T?> ambient, T value) where T : class
     {
-        public void Dispose() => Ambient.Value = previous;
+        var scope = new Scope<T>(ambient, ambient.Value);
+        ambient.Value = value;
+        return scope;
+    }
+
+    private sealed class Scope<T>(AsyncLocal<T?> ambient, T? previous) : IDisposable where T : class
+    {
+        public void Dispose() => ambient.Value = previous;
     }
 }
 
 /// <summary>A per-call time limit for every call inside the scope; it takes precedence over <c>[Timeout]</c> and the session's default.</summary>
 public static class WampTimeout
 {
-    private static readonly AsyncLocal<TimeSpan?> Ambient = new();
+    private static readonly AsyncLocal<Limit?> Ambient = new();
+
+    private sealed record Limit(TimeSpan Value);
 
     /// <summary>Calls inside the scope use <paramref name="timeout"/> as their limit (still capped by any deadline).</summary>
     public static IDisposable Override(TimeSpan timeout)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
-        var previous = Ambient.Value;
-        Ambient.Value = timeout;
-        return new Scope(previous);
+        return AmbientScope.Enter(Ambient, new Limit(timeout));
     }
 
-    internal static TimeSpan? Current => Ambient.Value;
-
-    private sealed class Scope(TimeSpan? previous) : IDisposable
-    {
-        public void Dispose() => Ambient.Value = previous;
-    }
+    internal static TimeSpan? Current => Ambient.Value?.Value;
 }
 
 /// <summary>A call ran out of time: its own limit or the ambient deadline passed before the answer came.</summary>

@@ -57,6 +57,9 @@ public readonly struct WampDict
         return _json.Slice(start, (int)r.BytesConsumed - start);
     }
 
+    /// <summary>The dictionary under <paramref name="key"/> (empty when absent), e.g. <c>roles</c> → <c>dealer</c> → <c>features</c>.</summary>
+    public WampDict GetDict(ReadOnlySpan<byte> key) => new(GetRaw(key));
+
     /// <summary>Calls <paramref name="visit"/> for every top-level key with the raw JSON of its value.</summary>
     public void ForEach<TState>(TState state, WampDictVisitor<TState> visit)
     {
