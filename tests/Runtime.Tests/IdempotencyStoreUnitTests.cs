@@ -104,6 +104,16 @@ public class IdempotencyStoreUnitTests
     }
 
     [Fact]
+    public void The_fingerprint_ignores_call_metadata_carried_in_the_payload()
+    {
+        // Attempts of one logical call carry different time limits; they are still the same call.
+        var args = WampPayload.FromJson("[1]", """{"a":1}""");
+        string plain = IdempotencyRequest.FingerprintOf(args);
+        Assert.Equal(plain, IdempotencyRequest.FingerprintOf(CallMetadata.AddToPayload(args, "k", TimeSpan.FromMilliseconds(300))));
+        Assert.Equal(plain, IdempotencyRequest.FingerprintOf(CallMetadata.AddToPayload(args, "k", TimeSpan.FromMilliseconds(120))));
+    }
+
+    [Fact]
     public void The_fingerprint_depends_on_the_arguments()
     {
         var a = IdempotencyRequest.FingerprintOf(WampPayload.FromJson("[1]"));

@@ -13,6 +13,8 @@ internal static class CallMetadata
 {
     public static ReadOnlySpan<byte> IdempotencyKeyOption => "x_idempotency_key"u8;
 
+    public const string PayloadKeyName = "x_wampcontracts";
+
     public static ReadOnlySpan<byte> PayloadKey => "x_wampcontracts"u8;
 
     public static WampPayload AddToPayload(WampPayload payload, string? idempotencyKey, TimeSpan? limit)
@@ -29,7 +31,7 @@ internal static class CallMetadata
             // The caller's own keyword arguments follow, unchanged.
             new WampDict(payload.KeywordArgumentsJson).ForEach(w, static (writer, key, raw) =>
             {
-                if (key == "x_wampcontracts") return;
+                if (key == PayloadKeyName) return;
                 writer.WritePropertyName(key);
                 writer.WriteRawValue(raw.Span, skipInputValidation: true);
             });

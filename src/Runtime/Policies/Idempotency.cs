@@ -8,13 +8,22 @@ namespace WampContracts;
 /// <param name="Fingerprint">A hash of the arguments: the same key with other arguments is refused.</param>
 public readonly record struct IdempotencyRequest(string Scope, string Key, string Fingerprint)
 {
-    /// <summary>The fingerprint of a call's arguments: SHA-256 of their raw JSON, hex.</summary>
+    /// <summary>
+    /// The fingerprint of a call's arguments: SHA-256 of their raw JSON, hex. The call metadata the payload may carry
+    /// (<c>x_wampcontracts</c>) is left out: its time limit differs between attempts of one logical call.
+    /// </summary>
     public static string FingerprintOf(WampPayload payload)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         sha.AppendData(payload.ArgumentsJson.Span);
-        sha.AppendData([0]);
-        sha.AppendData(payload.KeywordArgumentsJson.Span);
+        new Protocol.WampDict(payload.KeywordArgumentsJson).ForEach(sha, static (hash, key, raw) =>
+        {
+            if (key == CallMetadata.PayloadKeyName) return;
+            hash.AppendData([0]);
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(key));
+            hash.AppendData([0]);
+            hash.AppendData(raw.Span);
+        });
         return Convert.ToHexString(sha.GetHashAndReset());
     }
 }
