@@ -47,7 +47,7 @@ public static class WampContractRuntime
         // One key per logical call of an [Idempotent] method: time-ordered and unique (UUIDv7), reused by every retry.
         if (idempotencyKey is null && method.Idempotent) idempotencyKey = Guid.CreateVersion7().ToString();
         var options = OptionsFor(method, idempotencyKey);
-        var policy = WampRetry.Current ?? (method.RetryAttempts > 0 ? new WampRetryPolicy { MaxAttempts = method.RetryAttempts } : session.Options.RetryPolicy);
+        var policy = WampRetry.Current ?? method.RetryPolicy ?? session.Options.RetryPolicy;
         int maxAttempts = idempotencyKey is null ? 1 : policy.MaxAttempts; // never repeat what may not be repeated
         var time = session.Options.TimeProvider;
         long started = time.GetTimestamp();

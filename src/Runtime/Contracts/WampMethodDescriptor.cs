@@ -38,6 +38,11 @@ public sealed class WampMethodDescriptor
     /// <summary>From <see cref="RetryAttribute"/>; 0 when the method sets none (the session's policy applies).</summary>
     public int RetryAttempts { get; }
 
+    /// <summary>The retry policy <see cref="RetryAttempts"/> asks for, made once; null when the session's applies.</summary>
+    internal WampRetryPolicy? RetryPolicy => RetryAttempts > 0 ? _retryPolicy ??= new WampRetryPolicy { MaxAttempts = RetryAttempts } : null;
+
+    private WampRetryPolicy? _retryPolicy;
+
     /// <summary>The call options derived from the policies, made once.</summary>
     internal WampCallOptions? CallOptions { get; set; }
 
