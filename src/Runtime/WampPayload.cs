@@ -76,7 +76,7 @@ public readonly struct WampPayload
         get
         {
             if (_args.IsEmpty) return 0;
-            var reader = new Utf8JsonReader(_args.Span);
+            var reader = new Utf8JsonReader(_args.Span, Protocol.WampMessageParser.ReaderOptions);
             reader.Read();
             int n = 0;
             while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
@@ -92,7 +92,7 @@ public readonly struct WampPayload
     public ReadOnlyMemory<byte> GetArgumentJson(int index)
     {
         if (_args.IsEmpty || index < 0) return default;
-        var reader = new Utf8JsonReader(_args.Span);
+        var reader = new Utf8JsonReader(_args.Span, Protocol.WampMessageParser.ReaderOptions);
         reader.Read();
         int i = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
@@ -161,7 +161,7 @@ public readonly struct WampPayload
 
     private static JsonElement Parse(ReadOnlyMemory<byte> json)
     {
-        using var doc = JsonDocument.Parse(json);
+        using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = Protocol.WampMessageParser.MaxDepth });
         return doc.RootElement.Clone();
     }
 
@@ -173,7 +173,7 @@ public readonly struct WampPayload
         if (json.IsEmpty) return;
         try
         {
-            var reader = new Utf8JsonReader(json);
+            var reader = new Utf8JsonReader(json, Protocol.WampMessageParser.ReaderOptions);
             if (!reader.Read() || reader.TokenType != expected)
                 throw new ArgumentException($"must be a JSON {(expected == JsonTokenType.StartArray ? "array" : "object")}", parameter);
             reader.Skip();

@@ -148,7 +148,7 @@ internal sealed partial class Realm
         {
             if (json.IsEmpty) return null;
             var set = new HashSet<long>();
-            var r = new Utf8JsonReader(json.Span);
+            var r = new Utf8JsonReader(json.Span, WampMessageParser.ReaderOptions);
             while (r.Read())
                 if (r.TokenType == JsonTokenType.Number && r.TryGetInt64(out long id)) set.Add(id);
             return set;
@@ -158,7 +158,7 @@ internal sealed partial class Realm
         {
             if (json.IsEmpty) return null;
             var set = new HashSet<string>(StringComparer.Ordinal);
-            var r = new Utf8JsonReader(json.Span);
+            var r = new Utf8JsonReader(json.Span, WampMessageParser.ReaderOptions);
             while (r.Read())
                 if (r.TokenType == JsonTokenType.String) set.Add(r.GetString()!);
             return set;

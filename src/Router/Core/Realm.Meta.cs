@@ -37,7 +37,7 @@ internal sealed partial class Realm
                 long id = 0;
                 if (!first.IsEmpty)
                 {
-                    var r = new Utf8JsonReader(first.Span);
+                    var r = new Utf8JsonReader(first.Span, WampMessageParser.ReaderOptions);
                     if (r.Read() && r.TokenType == JsonTokenType.Number) r.TryGetInt64(out id);
                 }
                 if (!_sessions.TryGetValue(id, out var target))
@@ -59,7 +59,7 @@ internal sealed partial class Realm
         var first = payload.GetArgumentJson(0);
         if (first.IsEmpty) return null;
         var set = new HashSet<string>(StringComparer.Ordinal);
-        var r = new Utf8JsonReader(first.Span);
+        var r = new Utf8JsonReader(first.Span, WampMessageParser.ReaderOptions);
         if (!r.Read() || r.TokenType != JsonTokenType.StartArray) return null;
         while (r.Read() && r.TokenType == JsonTokenType.String) set.Add(r.GetString()!);
         return set;

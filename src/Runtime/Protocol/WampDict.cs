@@ -27,7 +27,7 @@ public readonly struct WampDict
     {
         reader = default;
         if (_json.IsEmpty) return false;
-        reader = new Utf8JsonReader(_json.Span);
+        reader = new Utf8JsonReader(_json.Span, WampMessageParser.ReaderOptions);
         reader.Read(); // {
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -64,7 +64,7 @@ public readonly struct WampDict
     public void ForEach<TState>(TState state, WampDictVisitor<TState> visit)
     {
         if (_json.IsEmpty) return;
-        var reader = new Utf8JsonReader(_json.Span);
+        var reader = new Utf8JsonReader(_json.Span, WampMessageParser.ReaderOptions);
         reader.Read();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -79,7 +79,7 @@ public readonly struct WampDict
     /// <summary>Parses the dictionary into a <see cref="JsonElement"/> (allocates; for diagnostics and rare keys).</summary>
     public JsonElement ToJsonElement()
     {
-        using var doc = JsonDocument.Parse(Json);
+        using var doc = JsonDocument.Parse(Json, new JsonDocumentOptions { MaxDepth = WampMessageParser.MaxDepth });
         return doc.RootElement.Clone();
     }
 

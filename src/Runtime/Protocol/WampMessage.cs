@@ -34,13 +34,30 @@ public readonly struct WampMessage
 }
 
 /// <summary>A message failed to parse: the peer broke the protocol.</summary>
-public sealed class WampProtocolException(string message) : Exception(message);
+public sealed class WampProtocolException(string message) : Exception(message)
+{
+    /// <summary>
+    /// The message may be well-formed but passes a limit of this implementation (its nesting depth): the request it
+    /// carries can be refused with ERROR while the session goes on.
+    /// </summary>
+    public bool ExceedsLimit { get; init; }
+}
 
 /// <summary>Parses one WAMP JSON message with <see cref="Utf8JsonReader"/>, validating its shape strictly by type and length.</summary>
 public static class WampMessageParser
 {
     /// <summary>Largest id WAMP allows (2^53).</summary>
     public const long MaxId = 9007199254740992L;
+
+    /// <summary>
+    /// How deeply a message may nest (the message array counts as one level). One limit for the parser and for
+    /// every reader of the parts it returns, so whatever parses can also be read: a deeper message is refused
+    /// as a whole, never half-read.
+    /// </summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>Reader options with <see cref="MaxDepth"/>, for every reader of a message or of its parts.</summary>
+    internal static JsonReaderOptions ReaderOptions => new() { MaxDepth = MaxDepth };
 
     // Field kinds of a message after its type code.
     private const byte Id = 1, Dict = 2, Uri = 3, OptionalDict = 4;
@@ -94,8 +111,19 @@ public static class WampMessageParser
 
     private static WampMessage ParseCore(ReadOnlyMemory<byte> message)
     {
-        var span = message.Span;
-        var reader = new Utf8JsonReader(span, new JsonReaderOptions { MaxDepth = 128 });
+        var reader = new Utf8JsonReader(message.Span, ReaderOptions);
+        try
+        {
+            return ParseCore(ref reader, message);
+        }
+        catch (JsonException) when (reader.CurrentDepth >= MaxDepth - 1)
+        {
+            throw new WampProtocolException($"the message nests deeper than {MaxDepth} levels") { ExceedsLimit = true };
+        }
+    }
+
+    private static WampMessage ParseCore(ref Utf8JsonReader reader, ReadOnlyMemory<byte> message)
+    {
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray)
             throw new WampProtocolException("a WAMP message must be a JSON array");
         if (!reader.Read() || reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out int code))
@@ -200,7 +228,7 @@ public static class WampMessageParser
         type = default;
         first = second = 0;
         acknowledge = false;
-        var reader = new Utf8JsonReader(prefix, isFinalBlock: false, default);
+        var reader = new Utf8JsonReader(prefix, isFinalBlock: false, new JsonReaderState(ReaderOptions));
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray) return false;

@@ -63,7 +63,8 @@ public static class WampUris
     }
 
     /// <summary>
-    /// WAMP's loose URI rule (a MUST for every peer): no empty component and no '.', '#' or white space inside one.
+    /// WAMP's loose URI rule (a MUST for every peer): no empty component and no '.', '#', white space or control
+    /// character (NUL included) inside one.
     /// With <paramref name="allowEmptyComponents"/> an empty component stands for a wildcard; with
     /// <paramref name="allowEmptyLast"/> only the last may be empty (prefix patterns).
     /// </summary>
@@ -78,7 +79,7 @@ public static class WampUris
                 if (componentEmpty && !allowEmptyComponents) return false;
                 componentEmpty = true;
             }
-            else if (c == '#' || char.IsWhiteSpace(c))
+            else if (c == '#' || char.IsWhiteSpace(c) || char.IsControl(c))
             {
                 return false;
             }
