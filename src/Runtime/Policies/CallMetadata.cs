@@ -26,7 +26,7 @@ internal static class CallMetadata
             w.WriteStartObject();
             w.WriteStartObject(PayloadKey);
             if (idempotencyKey is not null) w.WriteString("idempotency_key"u8, idempotencyKey);
-            if (limit is { } l) w.WriteNumber("timeout_ms"u8, Math.Max(1, (long)Math.Ceiling(l.TotalMilliseconds)));
+            if (limit is { } l) w.WriteNumber("timeout_ms"u8, TimeLimit.ToWireMilliseconds(l));
             w.WriteEndObject();
             // The caller's own keyword arguments follow, unchanged.
             new WampDict(payload.KeywordArgumentsJson).ForEach(w, static (writer, key, raw) =>

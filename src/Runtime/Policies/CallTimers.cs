@@ -22,7 +22,7 @@ internal sealed class CallTimers : IDisposable
     /// <summary>Schedules <paramref name="item"/> to expire after <paramref name="limit"/> (replacing an earlier schedule).</summary>
     public void Schedule(ITimed item, TimeSpan limit)
     {
-        long due = _time.GetTimestamp() + (long)(limit.TotalSeconds * _time.TimestampFrequency);
+        long due = TimeLimit.Due(_time, _time.GetTimestamp(), limit);
         lock (_lock)
         {
             if (item.TimerSequence != 0) _due.Remove(item);
@@ -66,9 +66,8 @@ internal sealed class CallTimers : IDisposable
     private void Arm(long due)
     {
         _armedFor = due;
-        long left = due - _time.GetTimestamp();
-        var delay = left <= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(left / (double)_time.TimestampFrequency);
-        _timer.Change(delay, Timeout.InfiniteTimeSpan);
+        // A due time past what one arm can hold (about 49.7 days) fires early, finds nothing expired, and re-arms.
+        _timer.Change(TimeLimit.TimerDelay(_time, _time.GetTimestamp(), due), Timeout.InfiniteTimeSpan);
     }
 
     public void Dispose() => _timer.Dispose();

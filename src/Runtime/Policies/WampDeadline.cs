@@ -20,7 +20,7 @@ public static class WampDeadline
     {
         timeProvider ??= TimeProvider.System;
         long now = timeProvider.GetTimestamp();
-        long due = now + (long)(Math.Max(0, budget.TotalSeconds) * timeProvider.TimestampFrequency);
+        long due = TimeLimit.Due(timeProvider, now, budget);
         var previous = Ambient.Value;
         if (previous is not null && previous.TimeProvider == timeProvider && previous.Due <= due) due = previous.Due;
         return AmbientScope.Enter(Ambient, new Deadline(timeProvider, due));
