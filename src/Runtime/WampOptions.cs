@@ -75,6 +75,12 @@ public sealed class WampSessionOptions
 
     /// <summary>The clock for every timer the session runs. Tests pass a fake one.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// Where the session logs (category <c>WampContracts.Session</c>): joins, lost connections and reconnections,
+    /// protocol violations, and exceptions of handlers. Default: nothing is logged.
+    /// </summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory LoggerFactory { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
 }
 
 /// <summary>Options of one CALL.</summary>

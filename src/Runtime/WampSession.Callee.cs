@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using WampContracts.Protocol;
 
 namespace WampContracts;
@@ -10,15 +11,16 @@ namespace WampContracts;
 public delegate ValueTask<WampPayload> WampProcedureHandler(WampInvocation invocation, CancellationToken cancellationToken);
 
 /// <summary>One INVOCATION of a registered procedure, as the handler sees it.</summary>
-public sealed class WampInvocation
+public sealed class WampInvocation : ITimed
 {
     private readonly WampSession _session;
-    private readonly CancellationTokenSource _cts;
+    private readonly CancellationTokenSource _cts = new();
     private volatile string? _interruptMode;
 
-    internal WampInvocation(WampSession session, long requestId, string procedure, in WampMessage message, CancellationTokenSource cts)
+    internal WampInvocation(WampSession session, WampSession.Connection connection, long requestId, string procedure, in WampMessage message)
     {
         _session = session;
+        Connection = connection;
         RequestId = requestId;
         Payload = message.Payload;
         Details = message.Dict;
@@ -27,12 +29,21 @@ public sealed class WampInvocation
         Caller = message.Dict.GetInt64("caller"u8);
         CallerAuthId = message.Dict.GetString("caller_authid"u8);
         var carried = CallMetadata.FromPayload(message.Payload);
-        long? timeoutMs = message.Dict.GetInt64("timeout"u8) is > 0 and var ms ? ms : carried.TimeoutMs;
-        if (timeoutMs is > 0) Timeout = TimeSpan.FromMilliseconds(timeoutMs.Value);
+        // Whatever the peer sent (10^15 ms, a negative number, a float), the limit is a valid span or none.
+        Timeout = TimeLimit.FromWireMilliseconds(message.Dict.GetInt64("timeout"u8) is > 0 and var ms ? ms : carried.TimeoutMs);
         IdempotencyKey = message.Dict.GetString(CallMetadata.IdempotencyKeyOption) ?? carried.IdempotencyKey;
         Arrived = session.Options.TimeProvider.GetTimestamp();
-        _cts = cts;
     }
+
+    /// <summary>The connection that delivered the invocation: its answer goes back on it, or nowhere once it is lost.</summary>
+    internal WampSession.Connection Connection { get; }
+
+    long ITimed.TimerDue { get; set; }
+
+    long ITimed.TimerSequence { get; set; }
+
+    /// <summary>The forwarded time limit passed: the handler's token fires.</summary>
+    void ITimed.OnExpired() => Interrupt(null);
 
     /// <summary>The idempotency key the caller sent (<c>x_idempotency_key</c>), if any.</summary>
     public string? IdempotencyKey { get; }
@@ -79,12 +90,13 @@ public sealed class WampInvocation
         w.Json.WriteStartObject();
         w.Json.WriteBoolean("progress"u8, true);
         w.Json.WriteEndObject();
-        return ValueTask.FromResult(_session.SendFrame(w.Payload(progress).ToFrame()));
+        return ValueTask.FromResult(Connection.Sender.TryEnqueue(w.Payload(progress).ToFrame()));
     }
 
-    internal void Interrupt(string mode)
+    /// <param name="mode">The INTERRUPT mode; null when the forwarded time limit passed.</param>
+    internal void Interrupt(string? mode)
     {
-        _interruptMode = mode;
+        if (mode is not null) _interruptMode = mode;
         try { _cts.Cancel(); } catch (ObjectDisposedException) { }
     }
 }
@@ -92,10 +104,9 @@ public sealed class WampInvocation
 public sealed partial class WampSession
 {
     // Registrations by the router's id on the current connection, and every live registration (to restore them
-    // on a new connection after a reconnection).
+    // on a new connection after a reconnection). Running invocations belong to their connection.
     private readonly ConcurrentDictionary<long, RegisteredProcedure> _registrations = new();
     private readonly ConcurrentDictionary<RegisteredProcedure, byte> _procedures = new();
-    private readonly ConcurrentDictionary<long, WampInvocation> _invocations = new();
 
     internal sealed class RegisteredProcedure(string procedure, WampProcedureHandler handler, WampRegisterOptions options)
     {
@@ -106,8 +117,6 @@ public sealed partial class WampSession
         /// <summary>The router's id for it on the current connection.</summary>
         public long RegistrationId { get; set; }
     }
-
-    internal bool SendFrame(WampFrame frame) => TryEnqueue(frame);
 
     /// <summary>
     /// Registers <paramref name="handler"/> for <paramref name="procedure"/>. Dispose the returned registration to unregister.
@@ -157,22 +166,24 @@ public sealed partial class WampSession
         await SendRequestAsync(id, frame, WampMessageType.Unregistered, null, cancellationToken).ConfigureAwait(false);
     }
 
-    private void OnInvocation(in WampMessage m)
+    private void OnInvocation(Connection connection, in WampMessage m)
     {
         long requestId = m.Id1;
         if (!_registrations.TryGetValue(m.Id2, out var registration))
         {
-            SendError(WampMessageType.Invocation, requestId, WampUris.NoSuchRegistration, WampPayload.Empty);
+            SendError(connection, WampMessageType.Invocation, requestId, WampUris.NoSuchRegistration,
+                WampPayload.FromMessage($"this session has no registration {m.Id2}"));
             return;
         }
-        var cts = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _options.TimeProvider);
-        var invocation = new WampInvocation(this, requestId, registration.Procedure, m, cts);
-        if (invocation.Timeout is { } budget) cts.CancelAfter(budget);
-        if (!_invocations.TryAdd(requestId, invocation))
+        var invocation = new WampInvocation(this, connection, requestId, registration.Procedure, m);
+        if (!connection.Invocations.TryAdd(requestId, invocation))
         {
-            cts.Dispose();
-            return; // a duplicate INVOCATION id: the first one keeps running
+            // The first invocation with this id keeps running; the router learns its id was reused.
+            SendError(connection, WampMessageType.Invocation, requestId, WampUris.InvalidArgument,
+                WampPayload.FromMessage($"INVOCATION reuses request id {requestId} of an invocation still running"));
+            return;
         }
+        if (invocation.Timeout is { } budget) _timers.Schedule(invocation, budget);
         // Run the handler off the reader loop: user code must never block message processing.
         ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Session.RunInvocationAsync(s.Invocation, s.Handler),
             (Session: this, Invocation: invocation, Handler: registration.Handler), preferLocal: false);
@@ -180,6 +191,7 @@ public sealed partial class WampSession
 
     private async Task RunInvocationAsync(WampInvocation invocation, WampProcedureHandler handler)
     {
+        var connection = invocation.Connection;
         var cts = invocation.CancellationSource;
         var time = _options.TimeProvider;
         try
@@ -190,18 +202,17 @@ public sealed partial class WampSession
             // Work whose time ran out while it waited to start is not started at all.
             cts.Token.ThrowIfCancellationRequested();
             WampPayload result = await handler(invocation, cts.Token).ConfigureAwait(false);
-            var frame = WampFrameWriter.Start(WampMessageType.Yield).Id(invocation.RequestId).EmptyDict().Payload(result).ToFrame();
-            TryEnqueue(frame);
+            connection.Sender.TryEnqueue(WampFrameWriter.Start(WampMessageType.Yield).Id(invocation.RequestId).EmptyDict().Payload(result).ToFrame());
         }
         catch (WampException e)
         {
-            SendError(WampMessageType.Invocation, invocation.RequestId, e.Uri, e.Payload);
+            SendError(connection, WampMessageType.Invocation, invocation.RequestId, e.Uri, e.Payload);
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
             // An INTERRUPT or the forwarded timeout ended the work.
             string uri = invocation.InterruptMode is null && invocation.Timeout is not null ? WampUris.Timeout : WampUris.Canceled;
-            SendError(WampMessageType.Invocation, invocation.RequestId, uri, WampPayload.Empty);
+            SendError(connection, WampMessageType.Invocation, invocation.RequestId, uri, WampPayload.Empty);
         }
         catch (Exception e)
         {
@@ -209,41 +220,33 @@ public sealed partial class WampSession
             var payload = _options.IncludeExceptionDetails
                 ? ErrorDetails(e)
                 : WampPayload.Empty;
-            SendError(WampMessageType.Invocation, invocation.RequestId, WampUris.RuntimeError, payload);
+            SendError(connection, WampMessageType.Invocation, invocation.RequestId, WampUris.RuntimeError, payload);
+            _log.HandlerFailed(e, invocation.Procedure, invocation.RequestId);
             ReportHandlerError(e);
         }
         finally
         {
-            _invocations.TryRemove(invocation.RequestId, out _);
+            _timers.Cancel(invocation);
+            connection.Invocations.TryRemove(new KeyValuePair<long, WampInvocation>(invocation.RequestId, invocation));
             cts.Dispose();
         }
     }
 
     private static WampPayload ErrorDetails(Exception e)
     {
+        // The exception's type and message only: a stack trace or file path never leaves the process.
         var text = WampRuntimeJsonContext.Default.String;
         return new WampPayloadBuilder()
             .AddArgument(e.Message, text)
             .AddKeywordArgument("exception", e.GetType().FullName, text)
-            .AddKeywordArgument("stack_trace", e.StackTrace, text)
             .Build();
     }
 
-    private void OnInterrupt(in WampMessage m)
-    {
-        if (_invocations.TryGetValue(m.Id1, out var invocation))
-            invocation.Interrupt(m.Dict.GetString("mode"u8) ?? "kill");
-    }
-
-    private void CancelAllInvocations()
-    {
-        foreach (var invocation in _invocations.Values) invocation.Interrupt("killnowait");
-    }
-
-    private void SendError(WampMessageType requestType, long requestId, string uri, WampPayload payload)
+    /// <summary>Answers an INVOCATION with ERROR on the connection that delivered it (a lost connection drops it).</summary>
+    private static void SendError(Connection connection, WampMessageType requestType, long requestId, string uri, WampPayload payload)
     {
         var frame = WampFrameWriter.Start(WampMessageType.Error).Id((int)requestType).Id(requestId).EmptyDict().String(uri).Payload(payload).ToFrame();
-        TryEnqueue(frame);
+        connection.Sender.TryEnqueue(frame);
     }
 
     private void ReportHandlerError(Exception e)
@@ -271,7 +274,10 @@ public sealed class WampRegistration : IAsyncDisposable
 
     public string Procedure => _registered.Procedure;
 
-    /// <summary>Unregisters (bounded by the session's operation timeout); a no-op once the session has ended.</summary>
+    /// <summary>
+    /// Unregisters (bounded by the session's operation timeout); a no-op once the session has ended. Never throws:
+    /// when the router does not answer or refuses, the failure is logged and the registration released locally.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
@@ -282,6 +288,12 @@ public sealed class WampRegistration : IAsyncDisposable
         catch (WampConnectionException)
         {
             // The session is gone, and the router dropped the registration with it.
+        }
+        catch (Exception e)
+        {
+            // Disposal never throws for the router's failure to answer: the registration is released here (no
+            // handler runs for it any more) and the router drops it with the session at the latest.
+            _session.Log.DisposeFailed(e, "UNREGISTER", _registered.Procedure);
         }
     }
 }

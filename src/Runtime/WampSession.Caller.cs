@@ -107,7 +107,7 @@ public sealed partial class WampSession
     {
         w.WriteStartObject();
         if (receiveProgress) w.WriteBoolean("receive_progress"u8, true);
-        if (limit is { } timeout) w.WriteNumber("timeout"u8, Math.Max(1, (long)Math.Ceiling(timeout.TotalMilliseconds)));
+        if (limit is { } timeout) w.WriteNumber("timeout"u8, TimeLimit.ToWireMilliseconds(timeout));
         if (options.DiscloseMe) w.WriteBoolean("disclose_me"u8, true);
         if (options.IdempotencyKey is { } idempotencyKey) w.WriteString(CallMetadata.IdempotencyKeyOption, idempotencyKey);
         if (options.CustomOptions is { } custom)
@@ -211,8 +211,10 @@ public sealed partial class WampSession
             var result = new WampResult(message.Payload, message.Dict, progress);
             if (progress)
             {
-                Stream?.Writer.TryWrite(result);
-                // With progressive results the limit covers each gap between results.
+                // A plain call asked for no progress: whatever a router sends in between, its limit covers the
+                // whole call. A stream's limit covers each gap between results (the protocol's rule).
+                if (Stream is null) return;
+                Stream.Writer.TryWrite(result);
                 if (Limit is { } limit && Volatile.Read(ref _state) == Pending) _session._timers.Schedule(this, limit);
                 return;
             }

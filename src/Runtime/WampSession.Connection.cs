@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 using WampContracts.Protocol;
 using WampContracts.Transport;
 
@@ -19,13 +21,19 @@ public sealed partial class WampSession
     /// One transport's worth of a session: its writer and reader loops, and the requests sent over it. A lost
     /// connection fails its own requests; a reconnection starts a new one, so nothing of the old can leak into it.
     /// </summary>
-    private sealed class Connection(IWampTransport transport)
+    internal sealed class Connection(IWampTransport transport)
     {
         private int _lost;
 
         public IWampTransport Transport { get; } = transport;
         public FrameSender Sender { get; } = new();
         public PendingCallTable Pending { get; } = new();
+
+        /// <summary>
+        /// Invocations the router sent over this connection and the handler has not answered, by INVOCATION id. The
+        /// router numbers them per connection, so they live and die with it: answers of a lost connection go nowhere.
+        /// </summary>
+        public ConcurrentDictionary<long, WampInvocation> Invocations { get; } = new();
         public CancellationTokenSource Stopped { get; } = new();
         public Task ReceiveLoop { get; set; } = Task.CompletedTask;
         public Task WriteLoop { get; set; } = Task.CompletedTask;
@@ -56,30 +64,38 @@ public sealed partial class WampSession
     /// The transport failed or closed. With a reconnect policy the session survives: what was pending on this
     /// connection fails at once (so nothing hangs), and a new connection is opened in the background.
     /// </summary>
-    private void ConnectionLost(Connection connection, string reason, string message, Exception? error)
+    /// <remarks>With <c>flush</c>, what is queued (an ABORT, a GOODBYE reply) is written before the transport closes.</remarks>
+    private void ConnectionLost(Connection connection, string reason, string message, Exception? error, bool flush = false)
     {
         if (_goodbyeSent || _options.Reconnect is null || _reconnectTransport is null || Volatile.Read(ref _terminated) != 0)
         {
-            Terminate(reason, message, error);
+            Terminate(reason, message, error, closeGracefully: flush);
             return;
         }
-        if (!ReferenceEquals(connection, _connection) || connection.IsLost) return;
-        var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Interlocked.Exchange(ref _reconnected, signal);
-        Disconnect(connection, new WampConnectionException(reason, message, error), closeGracefully: false);
+        // A connection is lost once, and only the current one starts a reconnection.
+        if (!ReferenceEquals(connection, _connection) || !connection.MarkLost()) return;
+        _log.ConnectionLost(Realm, reason, message);
+        // Callers already waiting for a reconnection that did not finish keep waiting for this one.
+        var signal = _reconnected;
+        if (signal.Task.IsCompleted)
+        {
+            signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _reconnected, signal);
+        }
+        Disconnect(connection, new WampConnectionException(reason, message, error), closeGracefully: flush);
         _ = ReconnectAsync(_options.Reconnect, signal);
     }
 
-    /// <summary>Ends one connection: fails its pending requests, cancels running invocations, stops its loops.</summary>
+    /// <summary>Ends one connection: fails its pending requests, cancels its running invocations, stops its loops.</summary>
     private void Disconnect(Connection connection, WampConnectionException failure, bool closeGracefully)
     {
         connection.MarkLost();
         connection.Sender.Complete();
         connection.Pending.CloseAndFailAll(failure);
-        CancelAllInvocations();
+        foreach (var invocation in connection.Invocations.Values) invocation.Interrupt("killnowait");
         if (closeGracefully)
         {
-            _ = CloseTransportAsync(connection);
+            _ = CloseTransportAsync(connection, _options.OperationTimeout, _options.TimeProvider);
         }
         else
         {
@@ -88,13 +104,13 @@ public sealed partial class WampSession
         }
     }
 
-    private async Task CloseTransportAsync(Connection connection)
+    private static async Task CloseTransportAsync(Connection connection, TimeSpan bound, TimeProvider time)
     {
-        // Let the writer loop flush what is queued (a GOODBYE), then close the transport.
-        await connection.WriteLoop.WaitAsync(_options.OperationTimeout, _options.TimeProvider).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        using var timeout = new CancellationTokenSource(_options.OperationTimeout, _options.TimeProvider);
+        // Let the writer loop flush what is queued (a GOODBYE or ABORT), then close the transport.
+        await connection.WriteLoop.WaitAsync(bound, time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        using var timeout = new CancellationTokenSource(bound, time);
         await connection.Transport.CloseAsync(timeout.Token).ConfigureAwait(false);
-        await connection.ReceiveLoop.WaitAsync(_options.OperationTimeout, _options.TimeProvider).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await connection.ReceiveLoop.WaitAsync(bound, time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         connection.Transport.Abort();
         connection.Stopped.Cancel();
     }
@@ -105,12 +121,13 @@ public sealed partial class WampSession
     {
         for (int attempt = 1; policy.MaxAttempts is null || attempt <= policy.MaxAttempts; attempt++)
         {
+            Connection connection;
             try
             {
                 await Task.Delay(policy.DelayBefore(attempt), _options.TimeProvider, _closed.Token).ConfigureAwait(false);
                 using var bound = CancellationTokenSource.CreateLinkedTokenSource(_closed.Token);
                 bound.CancelAfter(_options.ConnectTimeout);
-                var connection = new Connection(await _reconnectTransport!(bound.Token).ConfigureAwait(false));
+                connection = new Connection(await _reconnectTransport!(bound.Token).ConfigureAwait(false));
                 try
                 {
                     await HandshakeAsync(connection, bound.Token).ConfigureAwait(false);
@@ -120,16 +137,6 @@ public sealed partial class WampSession
                     connection.Transport.Abort();
                     throw;
                 }
-                if (Volatile.Read(ref _terminated) != 0)
-                {
-                    connection.Transport.Abort();
-                    return;
-                }
-                _connection = connection;
-                StartLoops(connection);
-                await RestoreAsync().ConfigureAwait(false);
-                signal.TrySetResult();
-                return;
             }
             catch (OperationCanceledException) when (_closed.IsCancellationRequested)
             {
@@ -137,8 +144,35 @@ public sealed partial class WampSession
             }
             catch (Exception e)
             {
+                _log.ReconnectFailed(e, Realm, attempt);
                 ReportHandlerError(e); // a failed attempt: try again after the next delay
+                continue;
             }
+            if (Volatile.Read(ref _terminated) != 0)
+            {
+                connection.Transport.Abort();
+                return;
+            }
+            _connection = connection;
+            StartLoops(connection);
+            try
+            {
+                await RestoreAsync().ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                // Lost again while restoring: that loss started a reconnection of its own, which completes the signal.
+                if (connection.IsLost) return;
+                _log.ReconnectFailed(e, Realm, attempt);
+                ReportHandlerError(e);
+                if (!connection.MarkLost()) return;
+                Disconnect(connection, new WampConnectionException(WampConnectionException.TransportLost,
+                    $"Restoring the session's registrations and subscriptions failed: {e.Message}", e), closeGracefully: false);
+                continue;
+            }
+            _log.Reconnected(Realm, connection.SessionId, attempt);
+            signal.TrySetResult();
+            return;
         }
         Terminate(WampConnectionException.TransportLost, $"The connection to the router was lost and {policy.MaxAttempts} reconnection attempts failed.", null);
     }

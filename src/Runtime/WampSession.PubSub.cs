@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
 using WampContracts.Protocol;
 
 namespace WampContracts;
@@ -187,6 +188,7 @@ public sealed partial class WampSession
                     }
                     catch (Exception e)
                     {
+                        _log.EventHandlerFailed(e, entry.Topic);
                         ReportHandlerError(e);
                     }
                 }
@@ -213,7 +215,10 @@ public sealed class WampSubscription : IAsyncDisposable
 
     public string Topic => _handler.Topic;
 
-    /// <summary>Unsubscribes (bounded by the session's operation timeout); a no-op once the session has ended.</summary>
+    /// <summary>
+    /// Unsubscribes (bounded by the session's operation timeout); a no-op once the session has ended. Never throws:
+    /// when the router does not answer or refuses, the failure is logged and the handler released locally.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
@@ -224,6 +229,11 @@ public sealed class WampSubscription : IAsyncDisposable
         catch (WampConnectionException)
         {
             // The session is gone, and the router dropped the subscription with it.
+        }
+        catch (Exception e)
+        {
+            // Disposal never throws for the router's failure to answer: the handler is already released here.
+            _session.Log.DisposeFailed(e, "UNSUBSCRIBE", _handler.Topic);
         }
     }
 }

@@ -1,55 +1,83 @@
+using Microsoft.Extensions.Logging;
 using WampContracts.Protocol;
+using WampContracts.Transport;
 
 namespace WampContracts;
 
 public sealed partial class WampSession
 {
+    /// <summary>
+    /// Reads the connection's messages until it closes. No message ends this loop except through an explicit,
+    /// logged close of the connection (an ABORT where the protocol allows one); and whatever ends it, the
+    /// connection is then lost, so the session reconnects or ends — it never stays "connected" with nobody reading.
+    /// </summary>
     private async Task ReceiveLoopAsync(Connection connection)
     {
-        while (!connection.IsLost)
+        try
         {
-            WampReceive next;
-            try
+            while (!connection.IsLost)
             {
-                var r = await connection.Transport.ReceiveAsync(connection.Stopped.Token).ConfigureAwait(false);
-                next = new WampReceive(r.Message, r.Oversized, r.IsClosed);
+                WampReceiveResult r;
+                try
+                {
+                    r = await connection.Transport.ReceiveAsync(connection.Stopped.Token).ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    ConnectionLost(connection, WampConnectionException.TransportLost, $"The connection to the router was lost: {e.Message}", e);
+                    return;
+                }
+                if (r.IsClosed)
+                {
+                    if (_goodbyeSent) Terminate(WampUris.CloseRealm, "The session was closed.", null);
+                    else ConnectionLost(connection, WampConnectionException.TransportLost, "The router closed the connection.", null);
+                    return;
+                }
+                if (r.Rejection is { } rejection)
+                {
+                    AbortConnection(connection, rejection);
+                    return;
+                }
+                if (r.Oversized)
+                {
+                    OnUnreadable(connection, r.Message.Span, WampUris.PayloadSizeExceeded, $"larger than MaxMessageSize ({_options.MaxMessageSize} bytes)");
+                    continue;
+                }
+                WampMessage m;
+                try
+                {
+                    m = WampMessageParser.Parse(r.Message);
+                }
+                catch (WampProtocolException e) when (e.ExceedsLimit)
+                {
+                    OnUnreadable(connection, r.Message.Span, WampUris.InvalidArgument, e.Message);
+                    continue;
+                }
+                catch (WampProtocolException e)
+                {
+                    AbortConnection(connection, e.Message);
+                    return;
+                }
+                Dispatch(connection, m);
             }
-            catch (Exception e)
-            {
-                ConnectionLost(connection, WampConnectionException.TransportLost, $"The connection to the router was lost: {e.Message}", e);
-                return;
-            }
-            if (next.Closed)
-            {
-                if (_goodbyeSent) Terminate(WampUris.CloseRealm, "The session was closed.", null);
-                else ConnectionLost(connection, WampConnectionException.TransportLost, "The router closed the connection.", null);
-                return;
-            }
-            if (next.Oversized)
-            {
-                OnOversized(connection, next.Message.Span);
-                continue;
-            }
-            WampMessage m;
-            try
-            {
-                m = WampMessageParser.Parse(next.Message);
-            }
-            catch (WampProtocolException e)
-            {
-                ProtocolViolation(e.Message);
-                return;
-            }
-            Dispatch(connection, m);
+        }
+        catch (Exception e)
+        {
+            // Nothing a peer sends should reach this; if something does, the connection ends visibly, never silently.
+            _log.ReceiveFailed(e, Realm);
+            AbortConnection(connection, $"the client failed to process a message ({e.GetType().Name})");
+        }
+        finally
+        {
+            if (!connection.IsLost)
+                ConnectionLost(connection, WampConnectionException.TransportLost, "The connection stopped receiving.", null);
         }
     }
-
-    private readonly record struct WampReceive(ReadOnlyMemory<byte> Message, bool Oversized, bool Closed);
 
     private void Dispatch(Connection connection, in WampMessage m)
     {
         var pending = connection.Pending;
-        // While shutting down, only the GOODBYE reply matters.
+        // While leaving, only the GOODBYE reply matters.
         if (_goodbyeSent && m.Type != WampMessageType.Goodbye && m.Type != WampMessageType.Abort) return;
         switch (m.Type)
         {
@@ -83,77 +111,86 @@ public sealed partial class WampSession
                         pending.TryRemove(m.Id2)?.OnError(m);
                         break;
                     default:
-                        ProtocolViolation($"ERROR for request type {m.Id1}");
+                        AbortConnection(connection, $"ERROR for request type {m.Id1}");
                         break;
                 }
                 break;
             case WampMessageType.Invocation:
-                OnInvocation(m);
+                OnInvocation(connection, m);
                 break;
             case WampMessageType.Interrupt:
-                OnInterrupt(m);
+                if (connection.Invocations.TryGetValue(m.Id1, out var invocation))
+                    invocation.Interrupt(m.Dict.GetString("mode"u8) ?? "kill");
                 break;
             case WampMessageType.Event:
                 OnEvent(m);
                 break;
             case WampMessageType.Goodbye:
-                if (!_goodbyeSent)
-                {
-                    // The router closes the session: answer, then end. Any reason is accepted.
-                    _goodbyeSent = true;
-                    TryEnqueue(WampFrameWriter.Start(WampMessageType.Goodbye).EmptyDict().String(WampUris.GoodbyeAndOut).ToFrame());
-                    Terminate(m.Uri ?? WampUris.CloseNormal, $"The router closed the session: {m.Uri}{DetailMessage(m)}.", null, closeGracefully: true);
-                }
-                else
+                if (_goodbyeSent)
                 {
                     // The reply to our GOODBYE (any reason is accepted): the session is over.
                     Terminate(WampUris.CloseRealm, "The session was closed.", null, closeGracefully: true);
+                    break;
                 }
+                // The router closes the session (a restart, a rolling deploy): answer, then reconnect when the
+                // session has a reconnect policy. Only a GOODBYE the application asked for ends the session.
+                connection.Sender.TryEnqueue(WampFrameWriter.Start(WampMessageType.Goodbye).EmptyDict().String(WampUris.GoodbyeAndOut).ToFrame());
+                ConnectionLost(connection, m.Uri ?? WampUris.CloseNormal, $"The router closed the session: {m.Uri}{DetailMessage(m)}.", null, flush: true);
                 break;
             case WampMessageType.Abort:
-                Terminate(m.Uri ?? WampUris.ProtocolViolation, $"The router aborted the session: {m.Uri}{DetailMessage(m)}.", null);
+                ConnectionLost(connection, m.Uri ?? WampUris.ProtocolViolation, $"The router aborted the session: {m.Uri}{DetailMessage(m)}.", null);
                 break;
             default:
-                ProtocolViolation($"unexpected {m.Type} in an established session");
+                AbortConnection(connection, $"unexpected {m.Type} in an established session");
                 break;
         }
     }
 
     private static string DetailMessage(in WampMessage m) => m.Dict.GetString("message"u8) is { } text ? $" ({text})" : "";
 
-    /// <summary>A message past <see cref="WampSessionOptions.MaxMessageSize"/>: fail the request it answers, keep the session.</summary>
-    private void OnOversized(Connection connection, ReadOnlySpan<byte> prefix)
+    /// <summary>
+    /// A message that cannot be read whole (too large, or nested too deeply): the request it answers fails,
+    /// an INVOCATION is refused with ERROR, an EVENT is dropped (and logged); the connection goes on. A message
+    /// whose head cannot be read either breaks the protocol and closes the connection.
+    /// </summary>
+    private void OnUnreadable(Connection connection, ReadOnlySpan<byte> head, string uri, string reason)
     {
-        var pending = connection.Pending;
-        if (!WampMessageParser.TryParseHead(prefix, out var type, out long id, out _, out _))
+        if (!WampMessageParser.TryParseHead(head, out var type, out long first, out long second, out _))
         {
-            ProtocolViolation("an oversized message whose type cannot be read");
+            AbortConnection(connection, $"a message that cannot be read: {reason}");
             return;
         }
-        var error = new WampException(WampUris.PayloadSizeExceeded, $"The router's {type} was larger than MaxMessageSize ({_options.MaxMessageSize} bytes).");
+        _log.UnreadableMessage(Realm, type, reason);
+        var error = new WampException(uri, WampPayload.FromMessage(reason), $"The router's {type} cannot be read: {reason}");
         switch (type)
         {
             case WampMessageType.Result:
-                pending.TryRemove(id)?.Fail(error);
-                break;
-            case WampMessageType.Invocation:
-                SendError(WampMessageType.Invocation, id, WampUris.PayloadSizeExceeded, WampPayload.Empty);
+                connection.Pending.TryRemove(first)?.Fail(error);
                 break;
             case WampMessageType.Error:
-                // ERROR's second element is the request type; the request id is not in the head we parsed.
+                connection.Pending.TryRemove(second)?.Fail(error);
                 break;
+            case WampMessageType.Invocation:
+                SendError(connection, WampMessageType.Invocation, first, uri, WampPayload.FromMessage($"the INVOCATION cannot be read: {reason}"));
+                break;
+            case WampMessageType.Event:
+                break; // nothing to answer; logged above
             default:
-                break; // an oversized EVENT is dropped
+                AbortConnection(connection, $"{type} cannot be read: {reason}");
+                break;
         }
     }
 
-    private void ProtocolViolation(string message)
+    /// <summary>The router broke the protocol: tell it (ABORT), close this connection, and reconnect if configured.</summary>
+    private void AbortConnection(Connection connection, string message)
     {
+        if (connection.IsLost) return;
+        _log.ProtocolViolation(Realm, message);
         var w = WampFrameWriter.Start(WampMessageType.Abort);
         w.Json.WriteStartObject();
         w.Json.WriteString("message"u8, message);
         w.Json.WriteEndObject();
-        TryEnqueue(w.String(WampUris.ProtocolViolation).ToFrame());
-        Terminate(WampUris.ProtocolViolation, $"The router broke the protocol: {message}.", null, closeGracefully: true);
+        connection.Sender.TryEnqueue(w.String(WampUris.ProtocolViolation).ToFrame());
+        ConnectionLost(connection, WampUris.ProtocolViolation, $"The router broke the protocol: {message}.", null, flush: true);
     }
 }

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
 using WampContracts.Protocol;
 using WampContracts.Transport;
 
@@ -12,6 +13,7 @@ namespace WampContracts;
 public sealed partial class WampSession : IAsyncDisposable
 {
     private readonly WampSessionOptions _options;
+    private readonly ILogger _log;
     private readonly CallTimers _timers;
     private readonly CancellationTokenSource _closed = new();   // the whole session is over
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -26,6 +28,7 @@ public sealed partial class WampSession : IAsyncDisposable
     {
         _connection = new Connection(transport);
         _options = options;
+        _log = options.LoggerFactory.CreateLogger(SessionLog.Category);
         _timers = new CallTimers(options.TimeProvider);
         RetryThrottle = new RetryThrottle(options.RetryBudget);
         Realm = realm;
@@ -51,6 +54,8 @@ public sealed partial class WampSession : IAsyncDisposable
     public string? CloseReason { get; private set; }
 
     internal WampSessionOptions Options => _options;
+
+    internal ILogger Log => _log;
 
     internal RetryThrottle RetryThrottle { get; }
 
@@ -101,6 +106,7 @@ public sealed partial class WampSession : IAsyncDisposable
         }
         session.StartLoops(session._connection);
         session._eventLoop = Task.Run(session.EventLoopAsync, CancellationToken.None);
+        session._log.Joined(realm, session.SessionId);
         return session;
     }
 
@@ -244,6 +250,7 @@ public sealed partial class WampSession : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _terminated, 1) != 0) return;
         CloseReason = reason;
+        _log.Closed(Realm, reason);
         Disconnect(_connection, new WampConnectionException(reason, message, error), closeGracefully);
         _events.Writer.TryComplete();
         _goodbyeReply?.TrySetResult();

@@ -12,18 +12,23 @@ public sealed class FrameSender
     private readonly Channel<WampFrame> _queue = Channel.CreateUnbounded<WampFrame>(
         new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
     private int _queued;
+    private long _queuedBytes;
 
     /// <summary>Frames queued and not yet written.</summary>
     public int QueuedCount => Volatile.Read(ref _queued);
 
+    /// <summary>Bytes of the frames queued and not yet written.</summary>
+    public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
+
     /// <summary>Queues a frame; false (and the frame released) once the sender is completed.</summary>
     public bool TryEnqueue(WampFrame frame)
     {
-        if (_queue.Writer.TryWrite(frame))
-        {
-            Interlocked.Increment(ref _queued);
-            return true;
-        }
+        // Counted before the write, so the writer loop can never take the count below zero.
+        Interlocked.Increment(ref _queued);
+        Interlocked.Add(ref _queuedBytes, frame.Memory.Length);
+        if (_queue.Writer.TryWrite(frame)) return true;
+        Interlocked.Decrement(ref _queued);
+        Interlocked.Add(ref _queuedBytes, -frame.Memory.Length);
         frame.Release();
         return false;
     }
@@ -43,6 +48,7 @@ public sealed class FrameSender
                 while (reader.TryRead(out var frame))
                 {
                     Interlocked.Decrement(ref _queued);
+                    Interlocked.Add(ref _queuedBytes, -frame.Memory.Length);
                     try
                     {
                         await transport.SendAsync(frame.Memory, cancellationToken).ConfigureAwait(false);
@@ -57,7 +63,12 @@ public sealed class FrameSender
         finally
         {
             _queue.Writer.TryComplete();
-            while (reader.TryRead(out var frame)) frame.Release();
+            while (reader.TryRead(out var frame))
+            {
+                Interlocked.Decrement(ref _queued);
+                Interlocked.Add(ref _queuedBytes, -frame.Memory.Length);
+                frame.Release();
+            }
         }
     }
 }

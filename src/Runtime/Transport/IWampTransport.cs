@@ -25,11 +25,12 @@ public interface IWampTransport : IAsyncDisposable
 /// <summary>What one receive produced.</summary>
 public readonly struct WampReceiveResult
 {
-    private WampReceiveResult(ReadOnlyMemory<byte> message, bool oversized, bool closed)
+    private WampReceiveResult(ReadOnlyMemory<byte> message, bool oversized, bool closed, string? rejection = null)
     {
         Message = message;
         Oversized = oversized;
         IsClosed = closed;
+        Rejection = rejection;
     }
 
     /// <summary>The message; for an oversized one only its first bytes (enough to name the request).</summary>
@@ -41,7 +42,16 @@ public readonly struct WampReceiveResult
     /// <summary>The peer closed the transport: there are no more messages.</summary>
     public bool IsClosed { get; }
 
+    /// <summary>
+    /// Why the transport refused what the peer sent (e.g. a binary frame on <c>wamp.2.json</c>), or null. A
+    /// rejection breaks the protocol: the receiver closes the session with ABORT.
+    /// </summary>
+    public string? Rejection { get; }
+
     public static WampReceiveResult Closed => new(default, false, true);
+
+    /// <summary>The peer sent something this transport does not carry; <paramref name="reason"/> says what.</summary>
+    public static WampReceiveResult Rejected(string reason) => new(default, false, false, reason);
 
     public static WampReceiveResult Whole(ReadOnlyMemory<byte> message) => new(message, false, false);
 

@@ -69,11 +69,15 @@ public sealed class WebSocketTransport : IWampTransport
 
     public async ValueTask<WampReceiveResult> ReceiveAsync(CancellationToken cancellationToken)
     {
+        // Messages up to the pooled buffer's size are read into it and copied out. A larger one grows into arrays of
+        // its own that the message then keeps, so a connection idles with the small buffer only, whatever it once
+        // received.
+        byte[] buffer = _receiveBuffer;
         int count = 0;
         bool oversized = false;
         while (true)
         {
-            if (count == _receiveBuffer.Length && !oversized)
+            if (count == buffer.Length && !oversized)
             {
                 if (count >= _maxMessageSize)
                 {
@@ -81,17 +85,16 @@ public sealed class WebSocketTransport : IWampTransport
                 }
                 else
                 {
-                    var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(_maxMessageSize + 1, count * 2));
-                    _receiveBuffer.AsSpan(0, count).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(_receiveBuffer);
-                    _receiveBuffer = bigger;
+                    var bigger = GC.AllocateUninitializedArray<byte>((int)Math.Min(_maxMessageSize + 1L, count * 2L));
+                    buffer.AsSpan(0, count).CopyTo(bigger);
+                    buffer = bigger;
                 }
             }
 
             // Past the limit, keep reading into the tail of the buffer only to discard the rest of the message.
             var target = oversized
-                ? _receiveBuffer.AsMemory(OversizedPrefixLength)
-                : _receiveBuffer.AsMemory(count);
+                ? buffer.AsMemory(OversizedPrefixLength)
+                : buffer.AsMemory(count);
             ValueWebSocketReceiveResult r;
             try
             {
@@ -103,6 +106,8 @@ public sealed class WebSocketTransport : IWampTransport
             }
             if (r.MessageType == WebSocketMessageType.Close)
                 return WampReceiveResult.Closed;
+            if (r.MessageType == WebSocketMessageType.Binary)
+                return WampReceiveResult.Rejected($"a binary WebSocket message on '{JsonSubprotocol}', which carries text messages only");
             if (!oversized)
             {
                 count += r.Count;
@@ -111,8 +116,8 @@ public sealed class WebSocketTransport : IWampTransport
             if (r.EndOfMessage)
             {
                 if (oversized)
-                    return WampReceiveResult.Truncated(_receiveBuffer.AsSpan(0, OversizedPrefixLength).ToArray());
-                return WampReceiveResult.Whole(_receiveBuffer.AsSpan(0, count).ToArray());
+                    return WampReceiveResult.Truncated(buffer.AsSpan(0, OversizedPrefixLength).ToArray());
+                return WampReceiveResult.Whole(ReferenceEquals(buffer, _receiveBuffer) ? buffer.AsSpan(0, count).ToArray() : buffer.AsMemory(0, count));
             }
         }
     }
