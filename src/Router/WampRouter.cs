@@ -91,6 +91,13 @@ public sealed class WampRouter : IAsyncDisposable
             await context.Response.WriteAsync($"Unsupported WebSocket subprotocol: this router speaks '{WebSocketTransport.JsonSubprotocol}'.\n").ConfigureAwait(false);
             return;
         }
+        if (_core.AtConnectionLimit)
+        {
+            // Refused before the upgrade, so a flood of connections costs no WebSocket state.
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            await context.Response.WriteAsync($"This WAMP router serves at most {_core.Options.MaxConnections} connections; try again later.\n").ConfigureAwait(false);
+            return;
+        }
         var socket = await context.WebSockets.AcceptWebSocketAsync(WebSocketTransport.JsonSubprotocol).ConfigureAwait(false);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
         await _core.ServeAsync(new WebSocketTransport(socket, _core.Options.MaxMessageSize), linked.Token).ConfigureAwait(false);

@@ -29,12 +29,34 @@ public sealed class WampRouterOptions
     /// </summary>
     public int MaxQueuedMessagesPerSession { get; init; } = 100_000;
 
+    /// <summary>
+    /// Most bytes queued for one session that it has not read yet (beyond what the operating system buffers); a
+    /// session past it is cut off. One message larger than this still goes to a session with nothing else waiting.
+    /// Default 8 MiB.
+    /// </summary>
+    public long MaxQueuedBytesPerSession { get; init; } = 8 * 1024 * 1024;
+
+    /// <summary>Most connections served at once; further ones are refused (HTTP 503, or ABORT on other transports). Default 10,000.</summary>
+    public int MaxConnections { get; init; } = 10_000;
+
+    /// <summary>
+    /// Without <see cref="Realms"/>, the most realms created on first use that may exist at once; a realm goes away
+    /// with its last session. HELLO for one more new realm is refused with <c>wamp.error.no_such_realm</c>. Default 1,000.
+    /// </summary>
+    public int MaxRealms { get; init; } = 1_000;
+
     /// <summary>Bound on a new connection's HELLO and on the GOODBYE handshake. Default 10 s.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>The <c>agent</c> announced in WELCOME.</summary>
     public string Agent { get; init; } = "WampContracts.Router/" + typeof(WampRouterOptions).Assembly.GetName().Version?.ToString(3);
 
-    /// <summary>The clock for call timeouts. Tests pass a fake one.</summary>
+    /// <summary>The clock for call timeouts and the handshake bound. Tests pass a fake one.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// Where the router logs (category <c>WampContracts.Router</c>): sessions refused, cut off or closed for a
+    /// protocol violation, and unexpected failures. Default: nothing is logged.
+    /// </summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory LoggerFactory { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
 }

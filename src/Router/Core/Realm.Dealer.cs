@@ -7,6 +7,9 @@ internal sealed partial class Realm
 {
     private readonly UriIndex<Registration> _registrations = new();
 
+    // One timer mechanism for every call's limit in the realm: no timer per call.
+    private readonly CallTimers _timers = new(router.Options.TimeProvider);
+
     private void OnRegister(RouterSession session, in WampMessage m)
     {
         long requestId = m.Id1;
@@ -118,7 +121,6 @@ internal sealed partial class Realm
     private bool OnCall(RouterSession caller, in WampMessage m)
     {
         long requestId = m.Id1;
-        if (requestId == 0) return Violation(caller, "CALL with request id 0");
         if (caller.Calls.ContainsKey(requestId)) return Violation(caller, $"CALL reuses request id {requestId} of a call still running");
         string? uri = m.Uri;
         if (uri is not null && WampUris.IsReserved(uri))
@@ -128,11 +130,17 @@ internal sealed partial class Realm
         }
         if (!CheckUri(caller, WampMessageType.Call, requestId, uri)) return true;
 
-        long? timeoutMs = m.Dict.GetInt64("timeout"u8);
-        if (timeoutMs < 0)
+        long? timeoutMs = null;
+        if (m.Dict.TryFind("timeout"u8, out var timeoutReader))
         {
-            caller.Send(RouterFrames.Error(WampMessageType.Call, requestId, WampUris.InvalidArgument, "CALL.Options.timeout must be a non-negative integer (milliseconds)"));
-            return true;
+            // Any non-negative integer is accepted (a limit past what a timer holds is kept as a far-off due time);
+            // a negative, fractional or non-numeric value is refused for this call only.
+            if (timeoutReader.TokenType != JsonTokenType.Number || !timeoutReader.TryGetInt64(out long ms) || ms < 0)
+            {
+                caller.Send(RouterFrames.Error(WampMessageType.Call, requestId, WampUris.InvalidArgument, "CALL.Options.timeout must be a non-negative integer (milliseconds)"));
+                return true;
+            }
+            timeoutMs = ms;
         }
 
         var registration = Route(uri!);
@@ -150,7 +158,7 @@ internal sealed partial class Realm
         }
 
         bool wantsProgress = m.Dict.GetBool("receive_progress"u8);
-        var timeout = timeoutMs is > 0 ? TimeSpan.FromMilliseconds(timeoutMs.Value) : TimeSpan.Zero;
+        var timeout = TimeLimit.FromWireMilliseconds(timeoutMs) ?? TimeSpan.Zero;
         var invocation = new Invocation
         {
             Caller = caller,
@@ -168,7 +176,7 @@ internal sealed partial class Realm
         WriteInvocationDetails(w.Json, m.Dict, caller, callee, registration, uri!, discloseCaller, wantsProgress, timeoutMs);
         callee.Send(w.Payload(m.Payload).ToFrame());
 
-        if (timeout > TimeSpan.Zero) StartTimer(invocation);
+        if (timeout > TimeSpan.Zero) _timers.Schedule(invocation, timeout);
         return true;
     }
 
@@ -197,17 +205,8 @@ internal sealed partial class Realm
         w.WriteEndObject();
     }
 
-    private void StartTimer(Invocation invocation)
-    {
-        invocation.Timer?.Dispose();
-        invocation.Timer = Options.TimeProvider.CreateTimer(static s =>
-        {
-            var (realm, inv) = ((Realm, Invocation))s!;
-            realm.OnCallTimeout(inv);
-        }, (this, invocation), invocation.Timeout, Timeout.InfiniteTimeSpan);
-    }
-
-    private void OnCallTimeout(Invocation invocation)
+    /// <summary>The call's limit passed (called by the realm's <see cref="CallTimers"/>, outside its lock).</summary>
+    internal void OnCallTimeout(Invocation invocation)
     {
         lock (Lock)
         {
@@ -225,9 +224,9 @@ internal sealed partial class Realm
         invocation.Caller.Calls.TryGetValue(invocation.CallRequestId, out var current) && ReferenceEquals(current, invocation);
 
     /// <summary>Forgets the call on both sides; a late answer from the callee is then dropped.</summary>
-    private static void End(Invocation invocation)
+    private void End(Invocation invocation)
     {
-        invocation.Timer?.Dispose();
+        _timers.Cancel(invocation);
         invocation.Caller.Calls.Remove(invocation.CallRequestId);
         invocation.Callee.Invocations.Remove(invocation.InvocationId);
     }
@@ -260,10 +259,13 @@ internal sealed partial class Realm
             return LateAnswer(callee, m.Id1, "YIELD");
         if (m.Dict.GetBool("progress"u8))
         {
+            // A caller that asked for progress gets it, and its limit covers each gap between results (the
+            // protocol's rule); for any other caller the limit covers the whole call.
             if (invocation.CallerWantsProgress)
+            {
                 invocation.Caller.Send(RouterFrames.Result(invocation.CallRequestId, m.Payload, progress: true));
-            // The timeout covers each gap between results.
-            if (invocation.Timeout > TimeSpan.Zero) StartTimer(invocation);
+                if (invocation.Timeout > TimeSpan.Zero) _timers.Schedule(invocation, invocation.Timeout);
+            }
             return true;
         }
         End(invocation);
@@ -283,7 +285,7 @@ internal sealed partial class Realm
         return true;
     }
 
-    private static bool LateAnswer(RouterSession callee, long invocationId, string what)
+    private bool LateAnswer(RouterSession callee, long invocationId, string what)
     {
         // After a timeout, cancel or caller leave, late answers are expected: drop them. Ids never issued are a violation.
         if (invocationId >= 1 && invocationId <= callee.LastInvocationId) return true;

@@ -5,16 +5,17 @@ namespace WampContracts.Router.Core;
 internal sealed partial class Realm
 {
     /// <summary>
-    /// A message over <see cref="WampRouterOptions.MaxMessageSize"/> was received, of which only the head was kept.
-    /// The request it carried is refused with <c>wamp.error.payload_size_exceeded</c>; the session goes on.
-    /// Returns false when the session must end.
+    /// A message that cannot be read whole: over <see cref="WampRouterOptions.MaxMessageSize"/> (only its head was
+    /// kept) or nested past the parser's depth limit. The request it carried is refused with ERROR
+    /// (<paramref name="uri"/>); a callee's answer fails the call for its caller; the session goes on. Returns
+    /// false when the session must end (a message whose head cannot be read, or that answers nothing).
     /// </summary>
-    public bool OnOversized(RouterSession session, ReadOnlySpan<byte> head)
+    public bool OnUnreadable(RouterSession session, ReadOnlySpan<byte> head, string uri, string message)
     {
-        string message = $"message larger than the router's limit of {Options.MaxMessageSize} bytes";
-        if (!WampMessageParser.TryParseHead(head, out var type, out long first, out long second, out bool acknowledge))
+        if (!WampMessageParser.TryParseHead(head, out var type, out long first, out long second, out bool acknowledge) || first == 0)
         {
-            session.Send(RouterFrames.Abort(WampUris.PayloadSizeExceeded, message));
+            router.Log.ProtocolViolation(session.Id, message);
+            session.Send(RouterFrames.Abort(uri, message));
             return false;
         }
         lock (Lock)
@@ -24,30 +25,31 @@ internal sealed partial class Realm
                 case WampMessageType.Call:
                 case WampMessageType.Register:
                 case WampMessageType.Subscribe:
-                    session.Send(RouterFrames.Error(type, first, WampUris.PayloadSizeExceeded, message));
+                    session.Send(RouterFrames.Error(type, first, uri, message));
                     return true;
                 case WampMessageType.Publish:
-                    if (acknowledge) session.Send(RouterFrames.Error(type, first, WampUris.PayloadSizeExceeded, message));
+                    if (acknowledge) session.Send(RouterFrames.Error(type, first, uri, message));
                     return true;
                 case WampMessageType.Yield:
-                    FailInvocation(session, first, message);
+                    FailInvocation(session, first, uri, message);
                     return true;
                 case WampMessageType.Error when first == (long)WampMessageType.Invocation:
-                    FailInvocation(session, second, message);
+                    FailInvocation(session, second, uri, message);
                     return true;
                 default:
-                    session.Send(RouterFrames.Abort(WampUris.PayloadSizeExceeded, $"{type} {message}"));
+                    router.Log.ProtocolViolation(session.Id, $"{type}: {message}");
+                    session.Send(RouterFrames.Abort(uri, $"{type}: {message}"));
                     return false;
             }
         }
     }
 
     /// <summary>A callee's answer could not be relayed: its caller gets the error instead of waiting.</summary>
-    private static void FailInvocation(RouterSession callee, long invocationId, string message)
+    private void FailInvocation(RouterSession callee, long invocationId, string uri, string message)
     {
         if (!callee.Invocations.TryGetValue(invocationId, out var invocation)) return;
         End(invocation);
-        invocation.Caller.Send(RouterFrames.Error(WampMessageType.Call, invocation.CallRequestId, WampUris.PayloadSizeExceeded,
-            $"the callee's answer to '{invocation.Procedure}' was a {message}"));
+        invocation.Caller.Send(RouterFrames.Error(WampMessageType.Call, invocation.CallRequestId, uri,
+            $"the callee's answer to '{invocation.Procedure}' could not be relayed: {message}"));
     }
 }

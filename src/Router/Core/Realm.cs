@@ -22,12 +22,19 @@ internal sealed partial class Realm(string name, RouterCore router)
         get { lock (Lock) return _sessions.Count; }
     }
 
-    public void Join(RouterSession session)
+    /// <summary>Set under <see cref="Lock"/> when the last session left and the router forgot the realm.</summary>
+    private bool _removed;
+
+    /// <summary>Adds the session; false when the realm was removed meanwhile (the caller then takes a new one).</summary>
+    public bool TryJoin(RouterSession session)
     {
         lock (Lock)
         {
+            if (_removed) return false;
             _sessions.Add(session.Id, session);
+            session.Realm = this;
             PublishMeta(WampUris.SessionOnJoin, RouterFrames.Build(w => WriteSessionInfo(w, session)));
+            return true;
         }
     }
 
@@ -47,6 +54,14 @@ internal sealed partial class Realm(string name, RouterCore router)
                 w.WriteStringValue(session.AuthId);
                 w.WriteStringValue(session.AuthRole);
             }));
+            if (_sessions.Count == 0)
+            {
+                // An empty realm holds nothing (every registration and subscription belongs to a session): forget it,
+                // so realms created on first use cannot pile up.
+                _removed = true;
+                _timers.Dispose();
+                router.RemoveRealm(this);
+            }
         }
     }
 
@@ -61,6 +76,10 @@ internal sealed partial class Realm(string name, RouterCore router)
         lock (Lock)
         {
             if (session.Closed) return false;
+            // Request ids start at 1 (the protocol's rule); 0 would collide with the router's own notices.
+            if (m.Id1 == 0 && m.Type is WampMessageType.Call or WampMessageType.Register or WampMessageType.Unregister
+                    or WampMessageType.Subscribe or WampMessageType.Unsubscribe or WampMessageType.Publish)
+                return Violation(session, $"{m.Type} with request id 0");
             switch (m.Type)
             {
                 case WampMessageType.Call: return OnCall(session, m);
@@ -81,8 +100,10 @@ internal sealed partial class Realm(string name, RouterCore router)
         }
     }
 
-    private static bool Violation(RouterSession session, string message)
+    /// <summary>The session broke the protocol: ABORT with the reason, and log it. Returns false (the session ends).</summary>
+    public bool Violation(RouterSession session, string message)
     {
+        router.Log.ProtocolViolation(session.Id, message);
         session.Send(RouterFrames.Abort(WampUris.ProtocolViolation, message));
         return false;
     }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 using WampContracts.Protocol;
 using WampContracts.Transport;
 
@@ -19,9 +20,20 @@ internal sealed class RouterCore(WampRouterOptions options)
     private volatile bool _shuttingDown;
     private long _lastId;
 
+    /// <summary>The ABORT reason for a connection past <see cref="WampRouterOptions.MaxConnections"/>.</summary>
+    public const string TooManyConnections = "wamp.error.too_many_connections";
+
     public WampRouterOptions Options { get; } = options;
 
+    public ILogger Log { get; } = options.LoggerFactory.CreateLogger(RouterLog.Category);
+
     public int SessionCount => _sessions.Count;
+
+    /// <summary>Realms that exist now (configured ones once used, and ones created on first use until their last session leaves).</summary>
+    public int RealmCount => _realms.Count;
+
+    /// <summary>True when <see cref="WampRouterOptions.MaxConnections"/> connections are being served.</summary>
+    public bool AtConnectionLimit => Volatile.Read(ref _connections) >= Options.MaxConnections;
 
     /// <summary>A router-scope id (registrations, subscriptions): sequential from 1.</summary>
     public long NextId() => Interlocked.Increment(ref _lastId);
@@ -32,23 +44,35 @@ internal sealed class RouterCore(WampRouterOptions options)
     /// <summary>Serves one connection until the session ends, the peer disconnects, or the router stops.</summary>
     public async Task ServeAsync(IWampTransport transport, CancellationToken cancellationToken)
     {
-        var session = new RouterSession(transport, Options.MaxQueuedMessagesPerSession);
-        Interlocked.Increment(ref _connections);
+        var session = new RouterSession(transport, Options, Log);
+        bool admitted = Interlocked.Increment(ref _connections) <= Options.MaxConnections;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
         session.WriterLoop = RunWriterAsync(session);
         try
         {
-            if (await HandshakeAsync(session, stop.Token).ConfigureAwait(false))
+            if (!admitted)
+            {
+                Refuse(session, TooManyConnections, $"the router serves at most {Options.MaxConnections} connections; try again later");
+            }
+            else if (await HandshakeAsync(session, stop.Token).ConfigureAwait(false))
+            {
                 await ReceiveLoopAsync(session, stop.Token).ConfigureAwait(false);
+            }
         }
-        catch (Exception)
+        catch (Exception e) when (e is OperationCanceledException or IOException or System.Net.WebSockets.WebSocketException or ObjectDisposedException)
         {
             // The peer disconnected, its transport broke, or the router is stopping: only this session ends.
+        }
+        catch (Exception e)
+        {
+            // Nothing a peer sends should reach this; if something does, the session ends visibly, never silently.
+            Log.SessionFailed(e, session.Id);
+            session.Send(RouterFrames.Abort(WampUris.ProtocolViolation, "the router could not process a message of this session"));
         }
         finally
         {
             session.Realm?.Leave(session);
-            _sessions.TryRemove(session.Id, out _);
+            if (session.Id != 0) _sessions.TryRemove(session.Id, out _);
             await CloseAsync(session).ConfigureAwait(false);
             if (Interlocked.Decrement(ref _connections) == 0 && _shuttingDown) _drained.TrySetResult();
         }
@@ -67,10 +91,11 @@ internal sealed class RouterCore(WampRouterOptions options)
         {
             await session.WriterLoop.WaitAsync(timeout.Token).ConfigureAwait(false);
             await transport.CloseAsync(timeout.Token).ConfigureAwait(false);
-            // Aborting before the peer has read our close could drop what we just sent: let it close in turn.
-            while (!(await transport.ReceiveAsync(timeout.Token).ConfigureAwait(false)).IsClosed)
-            {
-            }
+            // Aborting before the peer has read our close could drop what we just sent: let it close in turn. A
+            // receive the handshake left running is awaited first (a transport takes one receive at a time).
+            var receive = session.PendingReceive ?? transport.ReceiveAsync(timeout.Token).AsTask();
+            while (!(await receive.WaitAsync(timeout.Token).ConfigureAwait(false)).IsClosed)
+                receive = transport.ReceiveAsync(timeout.Token).AsTask();
         }
         catch (Exception)
         {
@@ -93,24 +118,39 @@ internal sealed class RouterCore(WampRouterOptions options)
         }
     }
 
+    /// <summary>Ends a session that has not joined (or is about to be dropped) with ABORT.</summary>
+    private void Refuse(RouterSession session, string reason, string message)
+    {
+        Log.SessionRefused(reason, message);
+        session.Send(RouterFrames.Abort(reason, message));
+    }
+
     private async Task<bool> HandshakeAsync(RouterSession session, CancellationToken cancellationToken)
     {
-        using var timeout = new CancellationTokenSource(Options.HandshakeTimeout, Options.TimeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
-        WampReceiveResult r;
-        try
+        // The HELLO wait is bounded by a timer, not by cancelling the receive: cancelling a WebSocket receive tears
+        // the socket down, and the ABORT that explains the timeout could no longer reach the peer.
+        var receive = session.Transport.ReceiveAsync(cancellationToken).AsTask();
+        using (var timer = new CancellationTokenSource())
         {
-            r = await session.Transport.ReceiveAsync(linked.Token).ConfigureAwait(false);
+            var expired = Task.Delay(Options.HandshakeTimeout, Options.TimeProvider, timer.Token);
+            if (await Task.WhenAny(receive, expired).ConfigureAwait(false) != receive)
+            {
+                session.PendingReceive = receive;
+                Refuse(session, WampUris.ProtocolViolation, $"no HELLO within {Options.HandshakeTimeout.TotalMilliseconds:0} ms");
+                return false;
+            }
+            timer.Cancel();
         }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        var r = await receive.ConfigureAwait(false);
+        if (r.IsClosed) return false;
+        if (r.Rejection is { } rejection)
         {
-            session.Send(RouterFrames.Abort(WampUris.ProtocolViolation, $"no HELLO within {Options.HandshakeTimeout.TotalMilliseconds:0} ms"));
+            Refuse(session, WampUris.ProtocolViolation, rejection);
             return false;
         }
-        if (r.IsClosed) return false;
         if (r.Oversized)
         {
-            session.Send(RouterFrames.Abort(WampUris.PayloadSizeExceeded, $"HELLO larger than {Options.MaxMessageSize} bytes"));
+            Refuse(session, WampUris.PayloadSizeExceeded, $"HELLO larger than {Options.MaxMessageSize} bytes");
             return false;
         }
         WampMessage hello;
@@ -120,32 +160,32 @@ internal sealed class RouterCore(WampRouterOptions options)
         }
         catch (WampProtocolException e)
         {
-            session.Send(RouterFrames.Abort(WampUris.ProtocolViolation, e.Message));
+            Refuse(session, WampUris.ProtocolViolation, e.Message);
             return false;
         }
         if (hello.Type != WampMessageType.Hello)
         {
-            session.Send(RouterFrames.Abort(WampUris.ProtocolViolation, $"the first message must be HELLO, not {hello.Type}"));
+            Refuse(session, WampUris.ProtocolViolation, $"the first message must be HELLO, not {hello.Type}");
             return false;
         }
         string? realmName = hello.Uri;
         if (realmName is null || !WampUris.IsValidLoose(realmName))
         {
-            session.Send(RouterFrames.Abort(WampUris.InvalidUri, $"'{realmName}' is not a valid realm URI"));
+            Refuse(session, WampUris.InvalidUri, $"'{realmName}' is not a valid realm URI");
             return false;
         }
-        var roles = hello.Dict.GetDict("roles"u8);
-        if (roles.IsEmpty)
+        if (!AnnouncesARole(hello.Dict))
         {
-            session.Send(RouterFrames.Abort(WampUris.ProtocolViolation, "HELLO.Details.roles must name at least one role"));
+            Refuse(session, WampUris.ProtocolViolation, "HELLO.Details.roles must be a dictionary naming at least one role (caller, callee, publisher, subscriber)");
             return false;
         }
         if (_allowedRealms is not null && !_allowedRealms.Contains(realmName))
         {
-            session.Send(RouterFrames.Abort(WampUris.NoSuchRealm, $"realm '{realmName}' does not exist"));
+            Refuse(session, WampUris.NoSuchRealm, $"realm '{realmName}' does not exist");
             return false;
         }
 
+        var roles = hello.Dict.GetDict("roles"u8);
         var callee = roles.GetDict("callee"u8).GetDict("features"u8);
         session.CalleeCallCanceling = callee.GetBool("call_canceling"u8) || callee.GetBool("call_cancelling"u8);
         session.CalleeCallTimeout = callee.GetBool("call_timeout"u8);
@@ -155,12 +195,47 @@ internal sealed class RouterCore(WampRouterOptions options)
         do session.Id = Random.Shared.NextInt64(1, WampMessageParser.MaxId + 1);
         while (!_sessions.TryAdd(session.Id, session));
         session.AuthId = "anonymous-" + session.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var realm = _realms.GetOrAdd(realmName, static (name, core) => new Realm(name, core), this);
-        session.Realm = realm;
+        var realm = JoinRealm(realmName, session);
+        if (realm is null)
+        {
+            Refuse(session, WampUris.NoSuchRealm, $"realm '{realmName}' does not exist, and the router holds its limit of {Options.MaxRealms} realms");
+            return false;
+        }
         session.Send(Welcome(session, realmName));
-        realm.Join(session);
+        Log.SessionJoined(session.Id, realmName);
         return true;
     }
+
+    private static bool AnnouncesARole(WampDict details)
+    {
+        if (!details.TryFind("roles"u8, out var reader) || reader.TokenType != System.Text.Json.JsonTokenType.StartObject) return false;
+        var roles = details.GetDict("roles"u8);
+        return IsDict(roles, "caller"u8) || IsDict(roles, "callee"u8) || IsDict(roles, "publisher"u8) || IsDict(roles, "subscriber"u8);
+
+        static bool IsDict(WampDict roles, ReadOnlySpan<byte> role) =>
+            roles.TryFind(role, out var r) && r.TokenType == System.Text.Json.JsonTokenType.StartObject;
+    }
+
+    /// <summary>
+    /// Joins the session to its realm, creating the realm on first use (within <see cref="WampRouterOptions.MaxRealms"/>
+    /// when realms are not configured). Null when no new realm may be created.
+    /// </summary>
+    private Realm? JoinRealm(string name, RouterSession session)
+    {
+        while (true)
+        {
+            if (!_realms.TryGetValue(name, out var realm))
+            {
+                if (_allowedRealms is null && _realms.Count >= Options.MaxRealms) return null;
+                realm = _realms.GetOrAdd(name, static (n, core) => new Realm(n, core), this);
+            }
+            // A realm whose last session just left is gone: take a new one.
+            if (realm.TryJoin(session)) return realm;
+        }
+    }
+
+    /// <summary>Forgets a realm whose last session left (called under the realm's lock).</summary>
+    public void RemoveRealm(Realm realm) => _realms.TryRemove(new KeyValuePair<string, Realm>(realm.Name, realm));
 
     private WampFrame Welcome(RouterSession session, string realm)
     {
@@ -202,9 +277,14 @@ internal sealed class RouterCore(WampRouterOptions options)
         {
             var r = await session.Transport.ReceiveAsync(cancellationToken).ConfigureAwait(false);
             if (r.IsClosed) return;
+            if (r.Rejection is { } rejection)
+            {
+                realm.Violation(session, rejection);
+                return;
+            }
             if (r.Oversized)
             {
-                if (!realm.OnOversized(session, r.Message.Span)) return;
+                if (!realm.OnUnreadable(session, r.Message.Span, WampUris.PayloadSizeExceeded, $"message larger than the router's limit of {Options.MaxMessageSize} bytes")) return;
                 continue;
             }
             WampMessage m;
@@ -212,9 +292,15 @@ internal sealed class RouterCore(WampRouterOptions options)
             {
                 m = WampMessageParser.Parse(r.Message);
             }
+            catch (WampProtocolException e) when (e.ExceedsLimit)
+            {
+                // Well-formed but past a limit: the request it carries is refused, the session goes on.
+                if (!realm.OnUnreadable(session, r.Message.Span, WampUris.InvalidArgument, e.Message)) return;
+                continue;
+            }
             catch (WampProtocolException e)
             {
-                session.Send(RouterFrames.Abort(WampUris.ProtocolViolation, e.Message));
+                realm.Violation(session, e.Message);
                 return;
             }
             switch (m.Type)
@@ -227,7 +313,7 @@ internal sealed class RouterCore(WampRouterOptions options)
                     return;
                 case WampMessageType.Hello:
                 case WampMessageType.Authenticate:
-                    session.Send(RouterFrames.Abort(WampUris.ProtocolViolation, $"{m.Type} received in an established session"));
+                    realm.Violation(session, $"{m.Type} received in an established session");
                     return;
                 default:
                     if (!realm.Handle(session, m)) return;

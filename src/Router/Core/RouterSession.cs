@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using WampContracts.Protocol;
 using WampContracts.Transport;
 
@@ -7,8 +8,10 @@ namespace WampContracts.Router.Core;
 /// One client session inside the router. Its routing state (calls, invocations, registrations, subscriptions)
 /// is guarded by the lock of the realm it joined; sending only queues, so it is safe under that lock.
 /// </summary>
-internal sealed class RouterSession(IWampTransport transport, int maxQueued)
+internal sealed class RouterSession(IWampTransport transport, WampRouterOptions options, ILogger log)
 {
+    private int _cutOff;
+
     public IWampTransport Transport { get; } = transport;
 
     public FrameSender Sender { get; } = new();
@@ -39,6 +42,9 @@ internal sealed class RouterSession(IWampTransport transport, int maxQueued)
 
     public HashSet<Subscription> Subscriptions { get; } = new();
 
+    /// <summary>A receive the handshake left running when it gave up waiting for HELLO; the close awaits it.</summary>
+    public Task<WampReceiveResult>? PendingReceive { get; set; }
+
     /// <summary>The writer loop that drains <see cref="Sender"/> into the transport.</summary>
     public Task WriterLoop { get; set; } = Task.CompletedTask;
 
@@ -48,14 +54,26 @@ internal sealed class RouterSession(IWampTransport transport, int maxQueued)
     /// <summary>Set once the session has left its realm; nothing more is routed to or from it.</summary>
     public bool Closed { get; set; }
 
+    /// <summary>
+    /// Queues a frame for the peer. A peer that stops reading is cut off once what waits for it passes
+    /// <see cref="WampRouterOptions.MaxQueuedBytesPerSession"/> (or <see cref="WampRouterOptions.MaxQueuedMessagesPerSession"/>),
+    /// so no client can make the router hold unbounded memory; one frame larger than the bound still goes to a peer
+    /// that has nothing else waiting.
+    /// </summary>
     public void Send(WampFrame frame)
     {
-        if (Closed) { frame.Release(); return; }
-        if (Sender.QueuedCount >= maxQueued)
+        if (Closed || Volatile.Read(ref _cutOff) != 0) { frame.Release(); return; }
+        long queuedBytes = Sender.QueuedBytes;
+        if (Sender.QueuedCount >= options.MaxQueuedMessagesPerSession ||
+            (queuedBytes > 0 && queuedBytes + frame.Memory.Length > options.MaxQueuedBytesPerSession))
         {
-            // A slow consumer: drop the connection rather than queue without bound; its session then leaves the realm.
             frame.Release();
-            Transport.Abort();
+            if (Interlocked.Exchange(ref _cutOff, 1) == 0)
+            {
+                // Its receive loop then ends, and the session leaves its realm.
+                log.SlowConsumerCutOff(Id, Sender.QueuedCount, queuedBytes, options.MaxQueuedBytesPerSession);
+                Transport.Abort();
+            }
             return;
         }
         Sender.TryEnqueue(frame);
@@ -71,7 +89,7 @@ internal sealed class RouterSession(IWampTransport transport, int maxQueued)
 }
 
 /// <summary>A call in flight: routed from a caller's CALL to a callee's INVOCATION, until the answer, a cancel, a timeout or a leave.</summary>
-internal sealed class Invocation
+internal sealed class Invocation : ITimed
 {
     public required RouterSession Caller { get; init; }
     public required long CallRequestId { get; init; }
@@ -80,8 +98,11 @@ internal sealed class Invocation
     public required string Procedure { get; init; }
     public bool CallerWantsProgress { get; init; }
     public TimeSpan Timeout { get; init; }
-    public ITimer? Timer { get; set; }
     public bool KillRequested { get; set; }
+
+    long ITimed.TimerDue { get; set; }
+    long ITimed.TimerSequence { get; set; }
+    void ITimed.OnExpired() => Caller.Realm?.OnCallTimeout(this);
 }
 
 /// <summary>A registration: one URI and match policy, one or more callees (shared registration).</summary>

@@ -1,0 +1,30 @@
+using Microsoft.Extensions.Logging;
+
+namespace WampContracts.Router.Core;
+
+/// <summary>
+/// What the router logs (category <c>WampContracts.Router</c>), with stable event ids 2000–2099 listed in
+/// docs/architecture.md. Nothing is logged per routed message.
+/// </summary>
+internal static partial class RouterLog
+{
+    public const string Category = "WampContracts.Router";
+
+    [LoggerMessage(2001, LogLevel.Debug, "Session {SessionId} joined realm '{Realm}'.")]
+    public static partial void SessionJoined(this ILogger logger, long sessionId, string realm);
+
+    [LoggerMessage(2002, LogLevel.Warning, "Closing session {SessionId}: protocol violation: {Message}")]
+    public static partial void ProtocolViolation(this ILogger logger, long sessionId, string message);
+
+    [LoggerMessage(2003, LogLevel.Warning, "Cutting off session {SessionId}: it stopped reading ({Queued} messages, {QueuedBytes} bytes waiting; limit {MaxBytes} bytes).")]
+    public static partial void SlowConsumerCutOff(this ILogger logger, long sessionId, int queued, long queuedBytes, long maxBytes);
+
+    [LoggerMessage(2004, LogLevel.Error, "Session {SessionId} failed unexpectedly and was closed.")]
+    public static partial void SessionFailed(this ILogger logger, Exception exception, long sessionId);
+
+    [LoggerMessage(2005, LogLevel.Warning, "Refused a connection: {Reason}.")]
+    public static partial void ConnectionRefused(this ILogger logger, string reason);
+
+    [LoggerMessage(2006, LogLevel.Information, "Refused a session: {Reason}: {Message}")]
+    public static partial void SessionRefused(this ILogger logger, string reason, string message);
+}
