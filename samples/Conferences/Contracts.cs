@@ -13,9 +13,10 @@ public sealed record Ticket(int ConferenceId, string Attendee, int Number);
 [WampService("com.example.conferences")]
 public interface IConferences
 {
-    [Timeout(2000), Idempotent]
-    Task<Conference> Get(int id, CancellationToken cancellationToken = default);                  // com.example.conferences.get
+    [Timeout(2000), NoSideEffects]
+    Task<Conference> Get(int id, CancellationToken cancellationToken = default);                  // com.example.conferences.get: a read, retried, nothing stored
 
+    [NoSideEffects]
     Task<IReadOnlyList<Conference>> List(CancellationToken cancellationToken = default);          // com.example.conferences.list
 
     [Idempotent]

@@ -9,8 +9,8 @@ public sealed record Conference(string Name, string Where, int Id);
 [WampService("com.example.conferences")]
 public interface IConferences
 {
-    [Timeout(2000), Idempotent]
-    Task<Conference> Get(int id, CancellationToken cancellationToken = default);   // com.example.conferences.get
+    [Timeout(2000), NoSideEffects]
+    Task<Conference> Get(int id, CancellationToken cancellationToken = default);   // com.example.conferences.get: a read, retried, nothing stored
 
     [WampProcedure("search_by_city")]
     Task<IReadOnlyList<Conference>> Search(string city, int limit = 10, CancellationToken cancellationToken = default);

@@ -34,6 +34,7 @@ public class DiagnosticTests
     public async Task A_valid_contract_reports_nothing() =>
         await AssertOnly(Service("""
             [Timeout(100), Idempotent] Task<Item> Get(int id, CancellationToken cancellationToken = default);
+            [Timeout(100), NoSideEffects] Task<Item> Read(int id, CancellationToken cancellationToken = default);
             Task Register(Item item, [IdempotencyKey] string? key = null);
             IAsyncEnumerable<Item> All();
             ValueTask<int> CountAsync();
@@ -182,9 +183,20 @@ public class DiagnosticTests
         await AssertOnly(Service("""
             [Retry(MaxAttempts = 4)] Task Charge(decimal amount);
             [Retry, Idempotent] Task<Item> Get(int id);
+            [Retry, NoSideEffects] Task<Item> Read(int id);
             [Retry] Task Put(Item item, [IdempotencyKey] string? key = null);
             """),
-            ("WAMP0018", "[Retry] on 'Charge' would repeat a call that is not safe to repeat; mark it [Idempotent] or give it an [IdempotencyKey] parameter", "Retry(MaxAttempts = 4)"));
+            ("WAMP0018", "[Retry] on 'Charge' would repeat a call that is not safe to repeat; mark it [NoSideEffects] if it only reads, [Idempotent] if the callee should deduplicate it, or give it an [IdempotencyKey] parameter", "Retry(MaxAttempts = 4)"));
+
+    [Fact]
+    public async Task WAMP0019_no_side_effects_on_a_method_that_asks_for_deduplication() =>
+        await AssertOnly(Service("""
+            [Idempotent, NoSideEffects] Task<Item> Get(int id);
+            [NoSideEffects] Task<Item> Find(string name, [IdempotencyKey] string? key = null);
+            [NoSideEffects] Task<Item> Read(int id);
+            """),
+            ("WAMP0019", "[NoSideEffects] on 'Get' contradicts its [Idempotent] attribute: a call without side effects has nothing for the callee to deduplicate; remove [Idempotent] if the call only reads, or [NoSideEffects] if its effects must happen once", "NoSideEffects"),
+            ("WAMP0019", "[NoSideEffects] on 'Find' contradicts its [IdempotencyKey] parameter 'key': a call without side effects has nothing for the callee to deduplicate; remove the [IdempotencyKey] parameter if the call only reads, or [NoSideEffects] if its effects must happen once", "NoSideEffects"));
 
     [Fact]
     public async Task Invalid_members_are_skipped_and_the_rest_still_compiles()

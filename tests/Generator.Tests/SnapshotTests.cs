@@ -32,6 +32,26 @@ public class SnapshotTests
         """, "MyApp.IConferences.WampContract.g.cs"));
 
     [Fact]
+    public void Reads_without_side_effects_and_deduplicated_writes() => SnapshotAssert.Matches(GenerateSingle("""
+        using WampContracts;
+        namespace MyApp;
+        public sealed record Conference(string Name, string Where, int Id);
+
+        [WampService("com.example.conferences")]
+        public interface IConferences
+        {
+            [Timeout(2000), NoSideEffects]
+            Task<Conference> Get(int id, CancellationToken cancellationToken = default);
+
+            [Retry(MaxAttempts = 5), NoSideEffects]
+            Task<IReadOnlyList<Conference>> List(CancellationToken cancellationToken = default);
+
+            [Retry, Idempotent]
+            Task<Conference> Update(int id, string where, CancellationToken cancellationToken = default);
+        }
+        """, "MyApp.IConferences.WampContract.g.cs"));
+
+    [Fact]
     public void Every_method_shape() => SnapshotAssert.Matches(GenerateSingle("""
         using WampContracts;
         namespace Shapes;

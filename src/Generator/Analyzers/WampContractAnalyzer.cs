@@ -31,7 +31,8 @@ public sealed class WampContractAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.ErrorTypeNotWampException,
         DiagnosticDescriptors.ErrorTypeConstructor,
         DiagnosticDescriptors.InaccessibleContract,
-        DiagnosticDescriptors.RetryNotSafe);
+        DiagnosticDescriptors.RetryNotSafe,
+        DiagnosticDescriptors.NoSideEffectsDeduplicated);
 
     public override void Initialize(AnalysisContext context)
     {

@@ -29,6 +29,7 @@ internal static class DiagnosticDescriptors
     public const string ErrorTypeConstructorId = "WAMP0016";
     public const string InaccessibleContractId = "WAMP0017";
     public const string RetryNotSafeId = "WAMP0018";
+    public const string NoSideEffectsDeduplicatedId = "WAMP0019";
 
     /// <summary>"[{0}] is on '{1}', which is not an interface; put it on an interface"</summary>
     public static readonly DiagnosticDescriptor NotAnInterface = Rule(NotAnInterfaceId, "Contract attribute on a non-interface",
@@ -98,9 +99,13 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor InaccessibleContract = Rule(InaccessibleContractId, "Contract is not accessible",
         "Contract '{0}' is {1}; make it public or internal so the generated code can implement it");
 
-    /// <summary>"[Retry] on '{0}' would repeat a call that is not safe to repeat; mark it [Idempotent] or give it an [IdempotencyKey] parameter"</summary>
+    /// <summary>"[Retry] on '{0}' would repeat a call that is not safe to repeat; mark it [NoSideEffects] if it only reads, [Idempotent] if the callee should deduplicate it, or give it an [IdempotencyKey] parameter"</summary>
     public static readonly DiagnosticDescriptor RetryNotSafe = Rule(RetryNotSafeId, "Retry policy on a method that cannot be retried",
-        "[Retry] on '{0}' would repeat a call that is not safe to repeat; mark it [Idempotent] or give it an [IdempotencyKey] parameter");
+        "[Retry] on '{0}' would repeat a call that is not safe to repeat; mark it [NoSideEffects] if it only reads, [Idempotent] if the callee should deduplicate it, or give it an [IdempotencyKey] parameter");
+
+    /// <summary>"[NoSideEffects] on '{0}' contradicts {1}: a call without side effects has nothing for the callee to deduplicate; remove {2} if the call only reads, or [NoSideEffects] if its effects must happen once"</summary>
+    public static readonly DiagnosticDescriptor NoSideEffectsDeduplicated = Rule(NoSideEffectsDeduplicatedId, "[NoSideEffects] on a method that asks for deduplication",
+        "[NoSideEffects] on '{0}' contradicts {1}: a call without side effects has nothing for the callee to deduplicate; remove {2} if the call only reads, or [NoSideEffects] if its effects must happen once");
 
     private static DiagnosticDescriptor Rule(string id, string title, string message, params string[] tags) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink + "-" + id.ToLowerInvariant(), customTags: tags);

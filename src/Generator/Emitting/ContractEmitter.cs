@@ -15,6 +15,7 @@ internal static class ContractEmitter
     private const string Payload = "global::WampContracts.WampPayload";
     private const string PayloadBuilder = "global::WampContracts.WampPayloadBuilder";
     private const string Descriptor = "global::WampContracts.WampMethodDescriptor";
+    private const string IdempotencyLevelType = "global::WampContracts.WampIdempotencyLevel";
     private const string Registry = "global::WampContracts.WampContractRegistry";
     private const string Token = "global::System.Threading.CancellationToken";
     private const string Task = "global::System.Threading.Tasks.Task";
@@ -45,12 +46,12 @@ internal static class ContractEmitter
             w.Line($"// '{skipped.Name}' is not generated: reported as {skipped.DiagnosticId}.");
 
         // One static descriptor per method, shared by both sides:
-        //   internal static readonly WampMethodDescriptor Get__0 = new("MyApp.IConferences", "Get", "com.example.conferences.get", 2000, true, -1, 0);
-        //   (service, name, URI, timeout ms, idempotent, key parameter, retry attempts)
+        //   internal static readonly WampMethodDescriptor Get__0 = new("MyApp.IConferences", "Get", "com.example.conferences.get", 2000, WampIdempotencyLevel.NoSideEffects, -1, 0);
+        //   (service, name, URI, timeout ms, idempotency level, key parameter, retry attempts)
         for (int i = 0; i < spec.Procedures.Count; i++)
         {
             var p = spec.Procedures[i];
-            w.Line($"internal static readonly {Descriptor} {DescriptorName(p, i)} = new({Quote(spec.MetadataName)}, {Quote(p.Name)}, {Quote(p.Uri)}, {p.TimeoutMilliseconds.ToString(CultureInfo.InvariantCulture)}, {(p.Idempotent ? "true" : "false")}, {p.IdempotencyKeyParameter.ToString(CultureInfo.InvariantCulture)}, {p.RetryAttempts.ToString(CultureInfo.InvariantCulture)});");
+            w.Line($"internal static readonly {Descriptor} {DescriptorName(p, i)} = new({Quote(spec.MetadataName)}, {Quote(p.Name)}, {Quote(p.Uri)}, {p.TimeoutMilliseconds.ToString(CultureInfo.InvariantCulture)}, {IdempotencyLevelType}.{p.Idempotency}, {p.IdempotencyKeyParameter.ToString(CultureInfo.InvariantCulture)}, {p.RetryAttempts.ToString(CultureInfo.InvariantCulture)});");
         }
         w.Line();
 

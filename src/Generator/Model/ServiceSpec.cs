@@ -18,6 +18,17 @@ internal enum ReturnKind
 }
 
 /// <summary>
+/// Whether a method is safe to repeat, and what that takes; the same names as the runtime's
+/// <c>WampContracts.WampIdempotencyLevel</c>, which the emitter writes out.
+/// </summary>
+internal enum IdempotencyLevel
+{
+    Unknown,        // one attempt, unless keyed
+    Idempotent,     // [Idempotent]: keyed, deduplicated by the callee, retried
+    NoSideEffects,  // [NoSideEffects]: retried, no key, nothing stored
+}
+
+/// <summary>
 /// One contract interface, as the emitter needs it.
 /// </summary>
 /// <remarks>
@@ -42,7 +53,7 @@ internal sealed record ProcedureSpec(
     string? ResultType,         // global::-qualified; null for Task/ValueTask
     EquatableArray<ParameterSpec> Parameters,
     int TimeoutMilliseconds,    // 0: none
-    bool Idempotent,
+    IdempotencyLevel Idempotency,
     int IdempotencyKeyParameter,
     int RetryAttempts,          // 0: the session's policy
     string Signature);          // the parameter list as declared, for ordering and diagnostics

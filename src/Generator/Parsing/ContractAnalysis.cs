@@ -15,7 +15,7 @@ internal sealed record CheckedParameter(IParameterSymbol Symbol, ParameterRole R
 
 /// <summary>A method that passed every check.</summary>
 internal sealed record CheckedMethod(IMethodSymbol Symbol, string Uri, ReturnKind ReturnKind, ITypeSymbol? Result,
-    int TimeoutMilliseconds, bool Idempotent, int IdempotencyKeyParameter, int RetryAttempts, IReadOnlyList<CheckedParameter> Parameters);
+    int TimeoutMilliseconds, IdempotencyLevel Idempotency, int IdempotencyKeyParameter, int RetryAttempts, IReadOnlyList<CheckedParameter> Parameters);
 
 /// <summary>
 /// The checks of one contract interface, shared by the analyzer (which reports the problems) and the generator's
@@ -144,6 +144,7 @@ internal sealed class ContractAnalysis
 
         int timeout = TimeoutOf(method, known, method.Name);
         bool idempotent = known.Find(method, known.IdempotentAttribute) is not null;
+        var noSideEffects = known.Find(method, known.NoSideEffectsAttribute);
 
         var parameters = new List<CheckedParameter>();
         int wire = 0, keys = 0, keyIndex = -1;
@@ -179,6 +180,18 @@ internal sealed class ContractAnalysis
         }
         if (keys > 1) Report(DiagnosticDescriptors.MultipleIdempotencyKeys, method, method.Name, keys);
 
+        // Without side effects there is nothing to deduplicate: asking for it as well leaves it unclear whether the
+        // callee should store outcomes, so the user chooses.
+        if (noSideEffects is not null && (idempotent || keyIndex >= 0))
+        {
+            var at = noSideEffects.ApplicationSyntaxReference?.GetSyntax().GetLocation() ?? method.Locations.FirstOrDefault();
+            object?[] args = idempotent
+                ? new object?[] { method.Name, "its [Idempotent] attribute", "[Idempotent]" }
+                : new object?[] { method.Name, $"its [IdempotencyKey] parameter '{method.Parameters[keyIndex].Name}'", "the [IdempotencyKey] parameter" };
+            Problems.Add(new ContractProblem(DiagnosticDescriptors.NoSideEffectsDeduplicated, at, args));
+        }
+        var level = idempotent ? IdempotencyLevel.Idempotent : noSideEffects is not null ? IdempotencyLevel.NoSideEffects : IdempotencyLevel.Unknown;
+
         // A retry policy only where a retry cannot duplicate an effect.
         int retryAttempts = 0;
         if (known.Find(method, known.RetryAttribute) is { } retry)
@@ -186,11 +199,11 @@ internal sealed class ContractAnalysis
             retryAttempts = 3;
             foreach (var named in retry.NamedArguments)
                 if (named.Key == "MaxAttempts" && named.Value.Value is int n) retryAttempts = System.Math.Max(1, System.Math.Min(5, n));
-            if (!idempotent && keyIndex < 0)
+            if (level == IdempotencyLevel.Unknown && keyIndex < 0)
                 Problems.Add(new ContractProblem(DiagnosticDescriptors.RetryNotSafe, retry.ApplicationSyntaxReference?.GetSyntax().GetLocation() ?? method.Locations.FirstOrDefault(), new object?[] { method.Name }));
         }
 
-        return returnKind is null ? null : new CheckedMethod(method, uri, returnKind.Value, result, timeout > 0 ? timeout : serviceTimeout, idempotent, keyIndex, retryAttempts, parameters);
+        return returnKind is null ? null : new CheckedMethod(method, uri, returnKind.Value, result, timeout > 0 ? timeout : serviceTimeout, level, keyIndex, retryAttempts, parameters);
     }
 
     private int TimeoutOf(ISymbol symbol, KnownSymbols known, string name)

@@ -24,6 +24,7 @@ internal sealed class KnownSymbols
         TopicAttribute = compilation.GetTypeByMetadataName("WampContracts.WampTopicAttribute");
         TimeoutAttribute = compilation.GetTypeByMetadataName("WampContracts.TimeoutAttribute");
         IdempotentAttribute = compilation.GetTypeByMetadataName("WampContracts.IdempotentAttribute");
+        NoSideEffectsAttribute = compilation.GetTypeByMetadataName("WampContracts.NoSideEffectsAttribute");
         IdempotencyKeyAttribute = compilation.GetTypeByMetadataName("WampContracts.IdempotencyKeyAttribute");
         RetryAttribute = compilation.GetTypeByMetadataName("WampContracts.RetryAttribute");
         ServiceAttribute = compilation.GetTypeByMetadataName(WampServiceAttribute);
@@ -44,6 +45,7 @@ internal sealed class KnownSymbols
     public INamedTypeSymbol? TopicAttribute { get; }
     public INamedTypeSymbol? TimeoutAttribute { get; }
     public INamedTypeSymbol? IdempotentAttribute { get; }
+    public INamedTypeSymbol? NoSideEffectsAttribute { get; }
     public INamedTypeSymbol? IdempotencyKeyAttribute { get; }
     public INamedTypeSymbol? RetryAttribute { get; }
     public INamedTypeSymbol? ServiceAttribute { get; }

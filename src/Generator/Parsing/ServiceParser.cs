@@ -71,7 +71,7 @@ internal static class ServiceParser
             method.Result?.ToDisplayString(TypeFormat),
             parameters,
             method.TimeoutMilliseconds,
-            method.Idempotent,
+            method.Idempotency,
             method.IdempotencyKeyParameter,
             method.RetryAttempts,
             signature);

@@ -43,9 +43,25 @@ public sealed class TimeoutAttribute(int milliseconds) : Attribute
     public int Milliseconds { get; } = milliseconds;
 }
 
-/// <summary>The procedure may run more than once for one logical call with the same effect: it can be retried safely.</summary>
+/// <summary>
+/// The procedure has effects that must happen once per logical call: each call gets an idempotency key (the same on
+/// every retry), the generated callee stub deduplicates by it (a fingerprint of the arguments, the first outcome stored
+/// in the <see cref="IIdempotencyStore"/> and replayed), and transient failures are retried. For a method without side
+/// effects, such as a read, use <see cref="NoSideEffectsAttribute"/> instead: it is retried the same way with nothing
+/// sent or stored.
+/// </summary>
 [AttributeUsage(AttributeTargets.Method, Inherited = false)]
 public sealed class IdempotentAttribute : Attribute;
+
+/// <summary>
+/// The procedure has no side effects (a read): running it again changes nothing, so transient failures are retried
+/// within the deadline and the retry budget exactly as for <see cref="IdempotentAttribute"/> methods, but no
+/// idempotency key is sent and the callee fingerprints and stores nothing. After protobuf's
+/// <c>idempotency_level = NO_SIDE_EFFECTS</c>. Cannot be combined with <see cref="IdempotentAttribute"/> or an
+/// <see cref="IdempotencyKeyAttribute"/> parameter (WAMP0019).
+/// </summary>
+[AttributeUsage(AttributeTargets.Method, Inherited = false)]
+public sealed class NoSideEffectsAttribute : Attribute;
 
 /// <summary>
 /// This <c>string</c> or <c>Guid</c> parameter carries the call's idempotency key instead of an argument; when the caller
@@ -66,7 +82,8 @@ public sealed class WampErrorAttribute(string uri) : Attribute
 
 /// <summary>
 /// Retries this procedure on transient failures with up to <see cref="MaxAttempts"/> attempts. Only allowed on
-/// <see cref="IdempotentAttribute"/> methods or methods with an <see cref="IdempotencyKeyAttribute"/> parameter.
+/// methods that are safe to repeat: <see cref="NoSideEffectsAttribute"/> or <see cref="IdempotentAttribute"/> methods,
+/// or methods with an <see cref="IdempotencyKeyAttribute"/> parameter (WAMP0018).
 /// </summary>
 [AttributeUsage(AttributeTargets.Method, Inherited = false)]
 public sealed class RetryAttribute : Attribute

@@ -38,8 +38,8 @@ public static class WampContractRuntime
 
     /// <summary>
     /// One logical call: attempts, each limited by its timeout and the ambient deadline, retried on transient failures
-    /// only when the call is safe to repeat (idempotent, or keyed; the key stays the same), with backoff and within the
-    /// session's retry budget. Never starts a backoff that cannot end before the deadline.
+    /// only when the call is safe to repeat (without side effects, idempotent, or keyed; the key stays the same), with
+    /// backoff and within the session's retry budget. Never starts a backoff that cannot end before the deadline.
     /// </summary>
     private static async Task<WampResult> CallWithPoliciesAsync(WampSession session, WampMethodDescriptor method, WampPayload arguments,
         string? idempotencyKey, CancellationToken cancellationToken)
@@ -48,7 +48,10 @@ public static class WampContractRuntime
         if (idempotencyKey is null && method.Idempotent) idempotencyKey = Guid.CreateVersion7().ToString();
         var options = OptionsFor(method, idempotencyKey);
         var policy = WampRetry.Current ?? method.RetryPolicy ?? session.Options.RetryPolicy;
-        int maxAttempts = idempotencyKey is null ? 1 : policy.MaxAttempts; // never repeat what may not be repeated
+        // Never repeat what may not be repeated: a call is safe to repeat when a repeat changes nothing (no side effects,
+        // so nothing to key or store) or when the callee deduplicates it by its key.
+        bool safeToRepeat = idempotencyKey is not null || method.IdempotencyLevel == WampIdempotencyLevel.NoSideEffects;
+        int maxAttempts = safeToRepeat ? policy.MaxAttempts : 1;
         var time = session.Options.TimeProvider;
         long started = time.GetTimestamp();
         for (int attempt = 1; ; attempt++)
@@ -155,6 +158,8 @@ public static class WampContractRuntime
     public static Task<IAsyncDisposable> RegisterAsync(WampSession session, IReadOnlyList<WampProcedureBinding> procedures, CancellationToken cancellationToken) =>
         WampContractHandle.AttachAllAsync(procedures, async (p, ct) =>
         {
+            // Only methods with effects are deduplicated: one without side effects fingerprints and stores nothing,
+            // even when a caller sends a key.
             var handler = p.Method.Idempotent || p.Method.IdempotencyKeyParameter >= 0 ? Deduplicated(session, p.Method, p.Handler) : p.Handler;
             return (IAsyncDisposable)await session.RegisterAsync(p.Method.Uri, handler, null, ct).ConfigureAwait(false);
         }, cancellationToken);

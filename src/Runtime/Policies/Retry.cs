@@ -2,7 +2,8 @@ namespace WampContracts;
 
 /// <summary>
 /// When and how a call that failed transiently is sent again. Only calls that are safe to repeat are ever retried:
-/// <c>[Idempotent]</c> methods, and calls that carry an idempotency key; the key is the same on every attempt.
+/// <c>[NoSideEffects]</c> methods, <c>[Idempotent]</c> methods, and calls that carry an idempotency key; the key is the
+/// same on every attempt.
 /// </summary>
 public sealed class WampRetryPolicy
 {

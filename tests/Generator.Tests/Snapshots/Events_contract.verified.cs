@@ -9,8 +9,8 @@ namespace WampContracts.Generated;
 [global::System.CodeDom.Compiler.GeneratedCode("WampContracts.Generator", "VERSION")]
 internal static class MyApp_IConferenceEvents_WampContract
 {
-    internal static readonly global::WampContracts.WampMethodDescriptor Deleted__0 = new("MyApp.IConferenceEvents", "Deleted", "com.example.conferences.removed", 0, false, -1, 0);
-    internal static readonly global::WampContracts.WampMethodDescriptor Updated__1 = new("MyApp.IConferenceEvents", "Updated", "com.example.conferences.updated", 0, false, -1, 0);
+    internal static readonly global::WampContracts.WampMethodDescriptor Deleted__0 = new("MyApp.IConferenceEvents", "Deleted", "com.example.conferences.removed", 0, global::WampContracts.WampIdempotencyLevel.Unknown, -1, 0);
+    internal static readonly global::WampContracts.WampMethodDescriptor Updated__1 = new("MyApp.IConferenceEvents", "Updated", "com.example.conferences.updated", 0, global::WampContracts.WampIdempotencyLevel.Unknown, -1, 0);
 
     [global::System.Runtime.CompilerServices.ModuleInitializer]
     internal static void Register() => global::WampContracts.WampContractRegistry.RegisterEvents<global::MyApp.IConferenceEvents>(static session => new Publisher(session), AttachAsync);

@@ -9,11 +9,11 @@ namespace WampContracts.Generated;
 [global::System.CodeDom.Compiler.GeneratedCode("WampContracts.Generator", "VERSION")]
 internal static class Shapes_IShapes_WampContract
 {
-    internal static readonly global::WampContracts.WampMethodDescriptor CountAsync__0 = new("Shapes.IShapes", "CountAsync", "com.example.shapes.count", 500, false, -1, 0);
-    internal static readonly global::WampContracts.WampMethodDescriptor Ping__1 = new("Shapes.IShapes", "Ping", "com.example.shapes.ping", 500, false, -1, 0);
-    internal static readonly global::WampContracts.WampMethodDescriptor Reset__2 = new("Shapes.IShapes", "Reset", "com.example.shapes.reset", 500, false, -1, 0);
-    internal static readonly global::WampContracts.WampMethodDescriptor Watch__3 = new("Shapes.IShapes", "Watch", "com.example.shapes.watch", 500, false, -1, 0);
-    internal static readonly global::WampContracts.WampMethodDescriptor Download__4 = new("Shapes.IShapes", "Download", "org.other.full_uri", 500, false, 1, 0);
+    internal static readonly global::WampContracts.WampMethodDescriptor CountAsync__0 = new("Shapes.IShapes", "CountAsync", "com.example.shapes.count", 500, global::WampContracts.WampIdempotencyLevel.Unknown, -1, 0);
+    internal static readonly global::WampContracts.WampMethodDescriptor Ping__1 = new("Shapes.IShapes", "Ping", "com.example.shapes.ping", 500, global::WampContracts.WampIdempotencyLevel.Unknown, -1, 0);
+    internal static readonly global::WampContracts.WampMethodDescriptor Reset__2 = new("Shapes.IShapes", "Reset", "com.example.shapes.reset", 500, global::WampContracts.WampIdempotencyLevel.Unknown, -1, 0);
+    internal static readonly global::WampContracts.WampMethodDescriptor Watch__3 = new("Shapes.IShapes", "Watch", "com.example.shapes.watch", 500, global::WampContracts.WampIdempotencyLevel.Unknown, -1, 0);
+    internal static readonly global::WampContracts.WampMethodDescriptor Download__4 = new("Shapes.IShapes", "Download", "org.other.full_uri", 500, global::WampContracts.WampIdempotencyLevel.Unknown, 1, 0);
 
     [global::System.Runtime.CompilerServices.ModuleInitializer]
     internal static void Register() => global::WampContracts.WampContractRegistry.RegisterService<global::Shapes.IShapes>(static session => new Caller(session), AttachAsync);

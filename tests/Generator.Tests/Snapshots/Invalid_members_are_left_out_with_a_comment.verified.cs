@@ -11,7 +11,7 @@ internal static class MyApp_IPartial_WampContract
 {
     // 'Count' is not generated: reported as WAMP0010.
     // 'Bad' is not generated: reported as WAMP0003.
-    internal static readonly global::WampContracts.WampMethodDescriptor Good__0 = new("MyApp.IPartial", "Good", "com.example.partial.good", 0, false, -1, 0);
+    internal static readonly global::WampContracts.WampMethodDescriptor Good__0 = new("MyApp.IPartial", "Good", "com.example.partial.good", 0, global::WampContracts.WampIdempotencyLevel.Unknown, -1, 0);
 
     [global::System.Runtime.CompilerServices.ModuleInitializer]
     internal static void Register() => global::WampContracts.WampContractRegistry.RegisterService<global::MyApp.IPartial>(static session => new Caller(session), AttachAsync);

@@ -9,8 +9,8 @@ namespace WampContracts.Generated;
 [global::System.CodeDom.Compiler.GeneratedCode("WampContracts.Generator", "VERSION")]
 internal static class MyApp_IConferences_WampContract
 {
-    internal static readonly global::WampContracts.WampMethodDescriptor Get__0 = new("MyApp.IConferences", "Get", "com.example.conferences.get", 2000, true, -1, 0);
-    internal static readonly global::WampContracts.WampMethodDescriptor Search__1 = new("MyApp.IConferences", "Search", "com.example.conferences.search_by_city", 0, false, -1, 0);
+    internal static readonly global::WampContracts.WampMethodDescriptor Get__0 = new("MyApp.IConferences", "Get", "com.example.conferences.get", 2000, global::WampContracts.WampIdempotencyLevel.Idempotent, -1, 0);
+    internal static readonly global::WampContracts.WampMethodDescriptor Search__1 = new("MyApp.IConferences", "Search", "com.example.conferences.search_by_city", 0, global::WampContracts.WampIdempotencyLevel.Unknown, -1, 0);
 
     [global::System.Runtime.CompilerServices.ModuleInitializer]
     internal static void Register() => global::WampContracts.WampContractRegistry.RegisterService<global::MyApp.IConferences>(static session => new Caller(session), AttachAsync);
