@@ -122,7 +122,7 @@ public class SnapshotTests
                 Task<string> Echo(string text);
             }
         }
-        """, "Outer.INested.WampContract.g.cs"));
+        """, "Outer-INested.WampContract.g.cs"));
 
     [Fact]
     public void Generation_is_deterministic_and_orders_procedures_by_uri()
@@ -145,5 +145,21 @@ public class SnapshotTests
         int middle = first.IndexOf("\"com.example.order.middle\"", StringComparison.Ordinal);
         int zeta = first.IndexOf("\"com.example.order.zeta\"", StringComparison.Ordinal);
         Assert.True(alpha < middle && middle < zeta);
+    }
+
+    [Fact]
+    public void Contracts_whose_names_differ_only_in_dots_and_underscores_get_distinct_classes()
+    {
+        // A.B_C and A_B.C (and A.Outer_IX beside a nested A.Outer.IX) were once mangled to the same class name.
+        var (sources, output) = GeneratorHarness.Generate("""
+            using WampContracts;
+            namespace A { [WampService("com.example.one")] public interface B_C { Task<int> Get(); } }
+            namespace A_B { [WampService("com.example.two")] public interface C { Task<int> Get(); } }
+            namespace A { public static class Outer { [WampService("com.example.three")] public interface IX { Task<int> Get(); } } }
+            namespace A { [WampService("com.example.four")] public interface Outer_IX { Task<int> Get(); } }
+            """);
+        var problems = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+        Assert.Equal(4, sources.Count(s => s.Key.EndsWith(".WampContract.g.cs", StringComparison.Ordinal)));
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Linq;
+using System.Text;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Text;
@@ -29,10 +30,13 @@ internal static class ContractEmitter
         typeof(ContractEmitter).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
 
     public static void Emit(SourceProductionContext context, ServiceSpec spec) =>
-        context.AddSource(spec.MetadataName + ".WampContract.g.cs", SourceText.From(Generate(spec), System.Text.Encoding.UTF8));
+        context.AddSource(HintName(spec.MetadataName) + ".WampContract.g.cs", SourceText.From(Generate(spec), System.Text.Encoding.UTF8));
 
     public static void EmitError(SourceProductionContext context, ErrorSpec spec) =>
-        context.AddSource(spec.MetadataName + ".WampError.g.cs", SourceText.From(GenerateError(spec), System.Text.Encoding.UTF8));
+        context.AddSource(HintName(spec.MetadataName) + ".WampError.g.cs", SourceText.From(GenerateError(spec), System.Text.Encoding.UTF8));
+
+    /// <summary>A file name for a type: '+' (nesting) becomes '-', which no namespace or type name contains.</summary>
+    private static string HintName(string metadataName) => metadataName.Replace('+', '-');
 
     public static string Generate(ServiceSpec spec)
     {
@@ -251,7 +255,25 @@ internal static class ContractEmitter
 
     private static string Local(ParameterSpec p) => "@" + p.Name;
 
-    private static string Mangle(string metadataName) => metadataName.Replace('.', '_');
+    /// <summary>
+    /// An identifier for a type's metadata name that no other name maps to: '.' becomes "__", '+' (nesting) "_2",
+    /// and '_' "_1" — a prefix-free code, so <c>A.B_C</c> and <c>A_B.C</c> stay apart.
+    /// </summary>
+    private static string Mangle(string metadataName)
+    {
+        var sb = new StringBuilder(metadataName.Length + 8);
+        foreach (char c in metadataName)
+        {
+            switch (c)
+            {
+                case '.': sb.Append("__"); break;
+                case '+': sb.Append("_2"); break;
+                case '_': sb.Append("_1"); break;
+                default: sb.Append(c); break;
+            }
+        }
+        return sb.ToString();
+    }
 
     private static string Quote(string s) => SymbolDisplay.FormatLiteral(s, quote: true);
 }

@@ -89,7 +89,8 @@ internal static class ServiceParser
     {
         string ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() + "." : "";
         string nesting = "";
-        for (var t = type.ContainingType; t is not null; t = t.ContainingType) nesting = t.Name + "." + nesting;
+        // Nesting is written '+', as in CLR metadata, so Outer.IInner in namespace A differs from IInner in namespace A.Outer.
+        for (var t = type.ContainingType; t is not null; t = t.ContainingType) nesting = t.Name + "+" + nesting;
         return ns + nesting + type.Name;
     }
 

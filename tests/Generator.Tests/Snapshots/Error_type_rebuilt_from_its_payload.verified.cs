@@ -7,7 +7,7 @@ namespace WampContracts.Generated;
 
 /// <summary>Maps <c>com.example.error.not_found</c> to <see cref="MyApp.ConferenceNotFoundException"/> for generated callers.</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("WampContracts.Generator", "VERSION")]
-internal static class MyApp_ConferenceNotFoundException_WampError
+internal static class MyApp__ConferenceNotFoundException_WampError
 {
     [global::System.Runtime.CompilerServices.ModuleInitializer]
     internal static void Register() => global::WampContracts.WampContractRegistry.RegisterError("com.example.error.not_found", static error => new global::MyApp.ConferenceNotFoundException(error.Payload));

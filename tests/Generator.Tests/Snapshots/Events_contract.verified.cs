@@ -7,7 +7,7 @@ namespace WampContracts.Generated;
 
 /// <summary>Generated WAMP publisher and subscriber for <see cref="MyApp.IConferenceEvents"/>.</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("WampContracts.Generator", "VERSION")]
-internal static class MyApp_IConferenceEvents_WampContract
+internal static class MyApp__IConferenceEvents_WampContract
 {
     internal static readonly global::WampContracts.WampMethodDescriptor Deleted__0 = new("MyApp.IConferenceEvents", "Deleted", "com.example.conferences.removed", 0, global::WampContracts.WampIdempotencyLevel.Unknown, -1, 0);
     internal static readonly global::WampContracts.WampMethodDescriptor Updated__1 = new("MyApp.IConferenceEvents", "Updated", "com.example.conferences.updated", 0, global::WampContracts.WampIdempotencyLevel.Unknown, -1, 0);

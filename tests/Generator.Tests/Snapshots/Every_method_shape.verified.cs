@@ -7,7 +7,7 @@ namespace WampContracts.Generated;
 
 /// <summary>Generated WAMP caller proxy and callee stub for <see cref="Shapes.IShapes"/>.</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("WampContracts.Generator", "VERSION")]
-internal static class Shapes_IShapes_WampContract
+internal static class Shapes__IShapes_WampContract
 {
     internal static readonly global::WampContracts.WampMethodDescriptor CountAsync__0 = new("Shapes.IShapes", "CountAsync", "com.example.shapes.count", 500, global::WampContracts.WampIdempotencyLevel.Unknown, -1, 0);
     internal static readonly global::WampContracts.WampMethodDescriptor Ping__1 = new("Shapes.IShapes", "Ping", "com.example.shapes.ping", 500, global::WampContracts.WampIdempotencyLevel.Unknown, -1, 0);

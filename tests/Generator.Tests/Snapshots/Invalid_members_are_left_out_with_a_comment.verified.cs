@@ -7,7 +7,7 @@ namespace WampContracts.Generated;
 
 /// <summary>Generated WAMP caller proxy and callee stub for <see cref="MyApp.IPartial"/>.</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("WampContracts.Generator", "VERSION")]
-internal static class MyApp_IPartial_WampContract
+internal static class MyApp__IPartial_WampContract
 {
     // 'Count' is not generated: reported as WAMP0010.
     // 'Bad' is not generated: reported as WAMP0003.

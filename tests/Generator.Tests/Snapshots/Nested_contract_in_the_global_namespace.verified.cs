@@ -7,9 +7,9 @@ namespace WampContracts.Generated;
 
 /// <summary>Generated WAMP caller proxy and callee stub for <see cref="Outer.INested"/>.</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("WampContracts.Generator", "VERSION")]
-internal static class Outer_INested_WampContract
+internal static class Outer_2INested_WampContract
 {
-    internal static readonly global::WampContracts.WampMethodDescriptor Echo__0 = new("Outer.INested", "Echo", "com.example.nested.echo", 0, global::WampContracts.WampIdempotencyLevel.Unknown, -1, 0);
+    internal static readonly global::WampContracts.WampMethodDescriptor Echo__0 = new("Outer+INested", "Echo", "com.example.nested.echo", 0, global::WampContracts.WampIdempotencyLevel.Unknown, -1, 0);
 
     [global::System.Runtime.CompilerServices.ModuleInitializer]
     internal static void Register() => global::WampContracts.WampContractRegistry.RegisterService<global::Outer.INested>(static session => new Caller(session), AttachAsync);

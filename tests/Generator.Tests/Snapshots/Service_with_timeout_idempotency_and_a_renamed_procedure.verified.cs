@@ -7,7 +7,7 @@ namespace WampContracts.Generated;
 
 /// <summary>Generated WAMP caller proxy and callee stub for <see cref="MyApp.IConferences"/>.</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("WampContracts.Generator", "VERSION")]
-internal static class MyApp_IConferences_WampContract
+internal static class MyApp__IConferences_WampContract
 {
     internal static readonly global::WampContracts.WampMethodDescriptor Get__0 = new("MyApp.IConferences", "Get", "com.example.conferences.get", 2000, global::WampContracts.WampIdempotencyLevel.Idempotent, -1, 0);
     internal static readonly global::WampContracts.WampMethodDescriptor Search__1 = new("MyApp.IConferences", "Search", "com.example.conferences.search_by_city", 0, global::WampContracts.WampIdempotencyLevel.Unknown, -1, 0);
