@@ -34,6 +34,10 @@ public sealed class WampRouter : IAsyncDisposable
     /// <summary>The number of sessions currently joined, across realms.</summary>
     public int SessionCount => _core.SessionCount;
 
+    internal int RealmCount => _core.RealmCount;
+
+    internal int ConnectionCount => _core.ConnectionCount;
+
     /// <summary>Starts a router listening on <see cref="WampRouterOptions.Address"/> (127.0.0.1 by default) and <see cref="WampRouterOptions.Port"/>.</summary>
     public static async Task<WampRouter> StartAsync(WampRouterOptions? options = null, CancellationToken cancellationToken = default)
     {

@@ -299,4 +299,63 @@ public class SessionUnitTests
         Assert.Equal("""["ok"]""", Text((await small.WaitAsync(ScriptedRouter.Bound)).Payload.ArgumentsJson));
         Assert.True(session.IsConnected);
     }
+
+    [Fact]
+    public async Task Progress_sent_to_a_plain_call_does_not_extend_its_limit()
+    {
+        var clock = new FakeTimeProvider();
+        var (router, session) = await ScriptedRouter.JoinAsync(new WampSessionOptions { TimeProvider = clock });
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        var call = session.CallAsync("com.example.drip", default, new WampCallOptions { Timeout = TimeSpan.FromSeconds(2) });
+        var sent = await router.ReceiveAsync(WampMessageType.Call);
+        for (int i = 0; i < 4 && !call.IsCompleted; i++)
+        {
+            // A router that sends progress nobody asked for, every second; the marker call's answer, sent after
+            // it, shows the session has read it before the clock moves on.
+            var marker = session.CallAsync("com.example.marker");
+            var markerCall = await router.ReceiveAsync(WampMessageType.Call);
+            router.Send($$"""[50, {{sent.Id1}}, {"progress": true}, [{{i}}]]""");
+            router.Send($"[50, {markerCall.Id1}, {{}}]");
+            await marker.WaitAsync(ScriptedRouter.Bound);
+            clock.Advance(TimeSpan.FromSeconds(1));
+        }
+        var e = await Assert.ThrowsAsync<WampTimeoutException>(() => call.WaitAsync(ScriptedRouter.Bound));
+        Assert.Equal(TimeSpan.FromSeconds(2), e.Limit);
+        Assert.True(e.Elapsed <= TimeSpan.FromSeconds(2), $"timed out after {e.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Disposing_a_registration_or_subscription_the_router_never_confirms_does_not_throw()
+    {
+        var clock = new FakeTimeProvider();
+        var (router, session) = await ScriptedRouter.JoinAsync(new WampSessionOptions { TimeProvider = clock, OperationTimeout = TimeSpan.FromSeconds(5) });
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        var registering = session.RegisterAsync("com.example.proc", static (inv, ct) => ValueTask.FromResult(WampPayload.Empty));
+        var register = await router.ReceiveAsync(WampMessageType.Register);
+        router.Send($"[65, {register.Id1}, 100]");
+        var registration = await registering.WaitAsync(ScriptedRouter.Bound);
+        var subscribing = session.SubscribeAsync("com.example.topic", static (e, ct) => ValueTask.CompletedTask);
+        var subscribe = await router.ReceiveAsync(WampMessageType.Subscribe);
+        router.Send($"[33, {subscribe.Id1}, 200]");
+        var subscription = await subscribing.WaitAsync(ScriptedRouter.Bound);
+
+        // UNREGISTER: no answer at all, past the operation timeout.
+        var unregistering = registration.DisposeAsync().AsTask();
+        await router.ReceiveAsync(WampMessageType.Unregister);
+        clock.Advance(TimeSpan.FromSeconds(5));
+        await unregistering.WaitAsync(ScriptedRouter.Bound);
+
+        // UNSUBSCRIBE: refused.
+        var unsubscribing = subscription.DisposeAsync().AsTask();
+        var unsubscribe = await router.ReceiveAsync(WampMessageType.Unsubscribe);
+        router.Send($$"""[8, 34, {{unsubscribe.Id1}}, {}, "wamp.error.no_such_subscription"]""");
+        await unsubscribing.WaitAsync(ScriptedRouter.Bound);
+
+        // The invocation of the released registration is refused locally.
+        router.Send("""[68, 9, 100, {}, []]""");
+        var error = await router.ReceiveAsync(WampMessageType.Error);
+        Assert.Equal((9L, "wamp.error.no_such_registration"), (error.Id2, error.Uri));
+    }
 }

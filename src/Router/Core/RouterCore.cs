@@ -32,6 +32,9 @@ internal sealed class RouterCore(WampRouterOptions options)
     /// <summary>Realms that exist now (configured ones once used, and ones created on first use until their last session leaves).</summary>
     public int RealmCount => _realms.Count;
 
+    /// <summary>Connections being served (joined or not yet).</summary>
+    public int ConnectionCount => Volatile.Read(ref _connections);
+
     /// <summary>True when <see cref="WampRouterOptions.MaxConnections"/> connections are being served.</summary>
     public bool AtConnectionLimit => Volatile.Read(ref _connections) >= Options.MaxConnections;
 
