@@ -82,6 +82,14 @@ internal sealed class SocketClient : IAsyncDisposable
         Assert.Null(await ReceiveOrClosedAsync());
     }
 
+    /// <summary>Reads (and drops) messages until the router has closed the connection; returns how many there were.</summary>
+    public async Task<int> DrainUntilClosedAsync()
+    {
+        int count = 0;
+        while (await ReceiveOrClosedAsync() is not null) count++;
+        return count;
+    }
+
     public void Abort() => _socket.Abort();
 
     public ValueTask DisposeAsync()
