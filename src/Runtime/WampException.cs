@@ -66,4 +66,10 @@ public sealed class WampConnectionException : Exception
 
     /// <summary>The reason a session ends when its transport fails or closes without a GOODBYE.</summary>
     public const string TransportLost = "wamp.close.transport_lost";
+
+    /// <summary>
+    /// The connection ended (for <see cref="Reason"/>) but the session reconnects: a request that is safe to repeat can
+    /// be sent again once it is back (generated callers retry such calls).
+    /// </summary>
+    public bool Reconnecting { get; init; }
 }

@@ -82,7 +82,7 @@ public sealed partial class WampSession
             signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             Volatile.Write(ref _reconnected, signal);
         }
-        Disconnect(connection, new WampConnectionException(reason, message, error), closeGracefully: flush);
+        Disconnect(connection, new WampConnectionException(reason, message, error) { Reconnecting = true }, closeGracefully: flush);
         _ = ReconnectAsync(_options.Reconnect, signal);
     }
 
@@ -167,7 +167,7 @@ public sealed partial class WampSession
                 ReportHandlerError(e);
                 if (!connection.MarkLost()) return;
                 Disconnect(connection, new WampConnectionException(WampConnectionException.TransportLost,
-                    $"Restoring the session's registrations and subscriptions failed: {e.Message}", e), closeGracefully: false);
+                    $"Restoring the session's registrations and subscriptions failed: {e.Message}", e) { Reconnecting = true }, closeGracefully: false);
                 continue;
             }
             _log.Reconnected(Realm, connection.SessionId, attempt);

@@ -79,10 +79,10 @@ public static class WampContractRuntime
         }
     }
 
-    /// <summary>Transient: the connection was lost, an attempt timed out, the router canceled, or the callee is restarting.</summary>
+    /// <summary>Transient: the connection was lost (or closed by a router the session reconnects to), an attempt timed out, the router canceled, or the callee is restarting.</summary>
     private static bool IsTransient(Exception e, WampRetryPolicy policy, TimeSpan elapsed) => e switch
     {
-        WampConnectionException c => c.Reason == WampConnectionException.TransportLost,
+        WampConnectionException c => c.Reason == WampConnectionException.TransportLost || c.Reconnecting,
         WampTimeoutException t => t.Attempts > 0 && DeadlineLeft(),
         WampException { Uri: WampContracts.Protocol.WampUris.Canceled } => true,
         WampException { Uri: WampContracts.Protocol.WampUris.NoSuchProcedure } => elapsed < policy.CalleeRestartWindow,
