@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.WebSockets;
+using System.Text;
 using WampContracts.Testing;
 using Xunit.Abstractions;
 
@@ -14,7 +16,8 @@ public sealed class ShutdownSignalCollection;
 /// the machine is busy: SIGTERM to the process; SIGTERM to the process and its group, then SIGCONT (as coreutils'
 /// <c>timeout</c> does); SIGTERM twice in quick succession; SIGINT to the group (Ctrl+C in a terminal). Every run must
 /// take the one graceful shutdown: "stopping" printed once, GOODBYE <c>wamp.close.system_shutdown</c> to each joined
-/// session before its socket closes, exit code 0 within the configured shutdown timeout.
+/// session before its socket closes, exit code 0 within the configured shutdown timeout. And a shutdown held up by a
+/// peer past that timeout ends the process anyway, with code 0.
 /// </summary>
 [Collection(nameof(ShutdownSignalTests))]
 public sealed class ShutdownSignalTests(ITestOutputHelper output)
@@ -58,6 +61,36 @@ public sealed class ShutdownSignalTests(ITestOutputHelper output)
             Path.Combine(AppContext.BaseDirectory, "Conferences.dll"),
             ["--serve", "--port", "0", "--shutdown-timeout", ShutdownTimeoutSeconds],
             urlMarker: "router: ", readyMarker: "serving until", realm: "conferences");
+
+    [Fact]
+    public async Task A_router_whose_graceful_shutdown_outlasts_the_shutdown_timeout_exits_anyway_with_code_0()
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "WampContracts.Router.dll");
+        await using var process = PeerProcess.Start("dotnet", [dll, "--port", "0", "--realm", "realm1", "--shutdown-timeout", "1"], ProcessLifetime);
+        string line = await process.WaitForLineAsync("listening on ", StartBound);
+        var url = new Uri(line.Split(' ').First(w => w.StartsWith("ws://", StringComparison.Ordinal)));
+
+        // A peer that joins, then never answers the router's GOODBYE nor closes: the router would wait for it for its
+        // whole handshake timeout (10 s), far past the 1 s the process is given.
+        using var peer = new ClientWebSocket();
+        peer.Options.AddSubProtocol("wamp.2.json");
+        using var connecting = new CancellationTokenSource(StartBound);
+        await peer.ConnectAsync(url, connecting.Token);
+        await peer.SendAsync("""[1, "realm1", {"roles": {"caller": {}}}]"""u8.ToArray(), WebSocketMessageType.Text, true, connecting.Token);
+        var buffer = new byte[4096];
+        var welcome = await peer.ReceiveAsync(buffer, connecting.Token);
+        Assert.StartsWith("[2,", Encoding.UTF8.GetString(buffer, 0, welcome.Count));
+
+        process.Terminate();
+        using var closing = new CancellationTokenSource(ExitBound);
+        var received = await peer.ReceiveAsync(buffer, closing.Token);
+        string goodbye = Encoding.UTF8.GetString(buffer, 0, received.Count);
+        Assert.StartsWith("[6,", goodbye);
+        Assert.Contains("\"wamp.close.system_shutdown\"", goodbye);
+        Assert.Equal(0, await process.WaitForExitAsync(ExitBound));
+        Assert.Contains("stopping", process.Log);
+        Assert.Contains("the shutdown did not finish within 1 s; exiting anyway", process.Log);
+    }
 
     private async Task RunAllAsync(string name, string dll, string[] args, string urlMarker, string? readyMarker, string realm)
     {
