@@ -46,7 +46,7 @@ internal sealed class ShutdownSignal
         }
     }
 
-    /// <summary>Starts listening (once per process; later calls return the same listener). Call it first thing in <c>Main</c>, so a signal during startup is not lost.</summary>
+    /// <summary>Starts listening (once per process; later calls return the same listener). Call it before the host starts, so a signal during startup is not lost.</summary>
     public static ShutdownSignal Listen() => ThisProcess.Value;
 
     /// <summary>Canceled on the first signal, on the thread that handles it; pass it to work that should stop then.</summary>
