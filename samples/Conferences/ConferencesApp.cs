@@ -5,8 +5,10 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using WampContracts;
+using WampContracts.Hosting;
 using WampContracts.Router;
 
 namespace Conferences;
@@ -52,6 +54,8 @@ public sealed class ConferencesApp : IAsyncDisposable
         var router = WampRouter.CreateInMemory(new WampRouterOptions { Realms = [Realm] });
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        // The host takes no process signal: Program.cs alone decides when to stop, and stops this app with DisposeAsync.
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
         var app = builder.Build();
         app.UseWebSockets();

@@ -1,11 +1,14 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
+using WampContracts.Hosting;
 using WampContracts.Router;
 
 // The standalone router: dotnet run --project src/Router -- --port 8080 --realm realm1
-// Prints one line with its URL once it listens; stops cleanly on Ctrl+C or SIGTERM.
+// Prints one line with its URL once it listens. SIGTERM, SIGINT (Ctrl+C) or SIGQUIT, once or repeatedly, start one
+// graceful shutdown: it prints "stopping", says GOODBYE (wamp.close.system_shutdown) to every session, closes the
+// listener and exits with code 0, after at most --shutdown-timeout seconds whatever is still running.
 int port = 8080;
 var realms = new List<string>();
+TimeSpan shutdownTimeout = ShutdownSignal.DefaultTimeout;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -17,9 +20,16 @@ for (int i = 0; i < args.Length; i++)
         case "--realm" when i + 1 < args.Length:
             realms.Add(args[++i]);
             break;
+        case "--shutdown-timeout" when i + 1 < args.Length && ShutdownSignal.TryParseTimeout(args[i + 1], out var t):
+            shutdownTimeout = t;
+            i++;
+            break;
         case "--help" or "-h":
-            Console.WriteLine("usage: WampContracts.Router [--port N (default 8080, 0 = any free port)] [--realm NAME]...");
+            Console.WriteLine("usage: WampContracts.Router [--port N (default 8080, 0 = any free port)] [--realm NAME]... [--shutdown-timeout SECONDS (default 10)]");
             Console.WriteLine("Without --realm, any realm is created on first use (development mode).");
+            Console.WriteLine("SIGTERM, SIGINT (Ctrl+C) or SIGQUIT, however often, start one graceful shutdown: GOODBYE");
+            Console.WriteLine("(wamp.close.system_shutdown) to every session, then the listener closes. Past --shutdown-timeout");
+            Console.WriteLine("seconds the router exits anyway; the exit code is 0 either way.");
             return 0;
         default:
             Console.Error.WriteLine($"unknown or incomplete argument '{args[i]}' (try --help)");
@@ -27,9 +37,8 @@ for (int i = 0; i < args.Length; i++)
     }
 }
 
-using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
-using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
+// Before anything starts, so a signal during startup is kept and acted on once the router is up.
+var shutdown = ShutdownSignal.Listen();
 
 WampRouter router;
 try
@@ -41,16 +50,10 @@ catch (IOException e)
     Console.Error.WriteLine($"cannot listen on 127.0.0.1:{port}: {e.Message}");
     return 1;
 }
-await using (router)
-{
-    Console.WriteLine($"WAMP router listening on {router.Url} (realms: {(realms.Count > 0 ? string.Join(", ", realms) : "any, created on first use")})");
-    try
-    {
-        await Task.Delay(Timeout.Infinite, stop.Token);
-    }
-    catch (OperationCanceledException)
-    {
-    }
-    Console.WriteLine("stopping");
-}
+Console.WriteLine($"WAMP router listening on {router.Url} (realms: {(realms.Count > 0 ? string.Join(", ", realms) : "any, created on first use")})");
+
+await shutdown.Requested;
+Console.WriteLine("stopping");
+if (!await ShutdownSignal.CompletesWithinAsync(router.DisposeAsync, shutdownTimeout))
+    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"the shutdown did not finish within {shutdownTimeout.TotalSeconds:0.###} s; exiting anyway"));
 return 0;

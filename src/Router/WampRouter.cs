@@ -4,7 +4,9 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using WampContracts.Hosting;
 using WampContracts.Router.Core;
 using WampContracts.Transport;
 
@@ -38,13 +40,21 @@ public sealed class WampRouter : IAsyncDisposable
 
     internal int ConnectionCount => _core.ConnectionCount;
 
-    /// <summary>Starts a router listening on <see cref="WampRouterOptions.Address"/> (127.0.0.1 by default) and <see cref="WampRouterOptions.Port"/>.</summary>
+    /// <summary>The services of the Kestrel host (null for an in-memory router).</summary>
+    internal IServiceProvider? HostServices => _app?.Services;
+
+    /// <summary>
+    /// Starts a router listening on <see cref="WampRouterOptions.Address"/> (127.0.0.1 by default) and <see cref="WampRouterOptions.Port"/>.
+    /// It takes no process signal (SIGTERM, Ctrl+C): the application that starts it decides when to stop it, with <see cref="DisposeAsync"/>.
+    /// </summary>
     public static async Task<WampRouter> StartAsync(WampRouterOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new WampRouterOptions();
         var core = new RouterCore(options);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        // A library never takes the process's signals: the default console lifetime would, and stop only this host.
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
         builder.WebHost.UseKestrel(k => k.Listen(options.Address, options.Port));
         var app = builder.Build();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });

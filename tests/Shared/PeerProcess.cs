@@ -119,14 +119,54 @@ public sealed partial class PeerProcess : IAsyncDisposable
     }
 
     /// <summary>Sends SIGTERM, asking the process to stop cleanly.</summary>
-    public void Terminate()
+    public void Terminate() => Signal(SigTerm);
+
+    /// <summary>Signal numbers as Linux has them.</summary>
+    public const int SigInt = 2, SigTerm = 15, SigCont = 18;
+
+    /// <summary>Sends <paramref name="signal"/> to the process (libc <c>kill(pid, signal)</c>).</summary>
+    public void Signal(int signal)
     {
-        if (!_process.HasExited && SysKill(_process.Id, 15) != 0)
-            throw new InvalidOperationException($"kill({_process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
+        if (!_process.HasExited && SysKill(_process.Id, signal) != 0)
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
     }
+
+    /// <summary>
+    /// Sends <paramref name="signal"/> to every process of the group the process leads (libc <c>kill(-pid, signal)</c>),
+    /// as a supervisor such as coreutils' <c>timeout</c> does. Only for a process started with <see cref="StartAsGroupLeader"/>:
+    /// anything else would signal the caller's own group.
+    /// </summary>
+    public void SignalGroup(int signal)
+    {
+        if (!LeadsOwnProcessGroup)
+            throw new InvalidOperationException($"process {_process.Id} does not lead a process group of its own (exited: {_process.HasExited})");
+        if (SysKill(-_process.Id, signal) != 0)
+            throw new InvalidOperationException($"kill(-{_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    /// <summary>
+    /// Starts <paramref name="fileName"/> as the leader of a new session and process group, through util-linux's
+    /// <c>setsid</c>: called by a process that is not a group leader (a child of this test host never is), it calls
+    /// setsid() and execs the program without forking, so <see cref="Id"/> is the program's own pid and the group's id.
+    /// Check <see cref="LeadsOwnProcessGroup"/> once the program runs, before signalling the group.
+    /// </summary>
+    public static PeerProcess StartAsGroupLeader(string fileName, IEnumerable<string> arguments, TimeSpan lifetime, string? workingDirectory = null)
+    {
+        if (!File.Exists(SetsidPath))
+            throw new InvalidOperationException($"{SetsidPath} is missing: install Debian's util-linux.");
+        return Start(SetsidPath, [fileName, .. arguments], lifetime, workingDirectory);
+    }
+
+    private const string SetsidPath = "/usr/bin/setsid";
+
+    /// <summary>True while the process runs as the leader of its own process group, which is not the caller's group.</summary>
+    public bool LeadsOwnProcessGroup => !_process.HasExited && SysGetpgid(_process.Id) == _process.Id && SysGetpgid(0) != _process.Id;
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int SysKill(int pid, int signal);
+
+    [LibraryImport("libc", EntryPoint = "getpgid", SetLastError = true)]
+    private static partial int SysGetpgid(int pid);
 
     public async ValueTask DisposeAsync()
     {
