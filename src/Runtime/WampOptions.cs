@@ -35,6 +35,13 @@ public sealed class WampSessionOptions
     /// <summary>Largest message accepted from the router; a larger RESULT fails its call with <c>wamp.error.payload_size_exceeded</c>. Default 16 MiB.</summary>
     public int MaxMessageSize { get; init; } = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// Most bytes the session holds for the application at once: events waiting for their handlers and progressive
+    /// results a stream's consumer has not read yet. Past it, events are dropped (and logged) and a stream whose
+    /// consumer fell behind fails with <c>wamp.error.payload_size_exceeded</c> and is canceled. Default 16 MiB.
+    /// </summary>
+    public long MaxBufferedBytes { get; init; } = 16 * 1024 * 1024;
+
     /// <summary>When a procedure handler throws something that is not a <see cref="WampException"/>, send its type and message to the caller. Off by default: internal details stay inside.</summary>
     public bool IncludeExceptionDetails { get; init; }
 

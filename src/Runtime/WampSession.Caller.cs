@@ -15,6 +15,12 @@ public readonly struct WampResult
         IsProgress = isProgress;
     }
 
+    internal WampResult(WampPayload payload, WampDict details, bool isProgress, int bufferedSize) : this(payload, details, isProgress) =>
+        BufferedSize = bufferedSize;
+
+    /// <summary>Bytes this result counts against the session's buffer bound until the stream's consumer takes it.</summary>
+    internal int BufferedSize { get; }
+
     public WampPayload Payload { get; }
 
     public WampDict Details { get; }
@@ -54,11 +60,16 @@ public sealed partial class WampSession
         try
         {
             await foreach (var item in call.Stream!.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                Unbuffer(item.BufferedSize);
                 yield return item;
+            }
         }
         finally
         {
             call.Abandon();
+            // What the consumer left unread no longer counts.
+            while (call.Stream!.Reader.TryRead(out var left)) Unbuffer(left.BufferedSize);
         }
     }
 
@@ -208,17 +219,25 @@ public sealed partial class WampSession
         public override void OnAnswer(in WampMessage message)
         {
             bool progress = message.Dict.GetBool("progress"u8);
-            var result = new WampResult(message.Payload, message.Dict, progress);
             if (progress)
             {
-                // A plain call asked for no progress: whatever a router sends in between, its limit covers the
-                // whole call. A stream's limit covers each gap between results (the protocol's rule).
-                if (Stream is null) return;
-                Stream.Writer.TryWrite(result);
+                // Whatever a router sends in between, a plain call's limit covers the whole call; a stream's limit
+                // covers each gap between results (the protocol's rule).
+                // A plain call asked for none; a canceled stream reads no more.
+                if (Stream is null || Volatile.Read(ref _state) != Pending) return;
+                int size = message.Raw.Length;
+                if (!_session.TryBuffer(size))
+                {
+                    // The consumer fell too far behind: end the stream rather than hold without bound.
+                    Overflow();
+                    return;
+                }
+                if (!Stream.Writer.TryWrite(new WampResult(message.Payload, message.Dict, true, size))) _session.Unbuffer(size);
                 if (Limit is { } limit && Volatile.Read(ref _state) == Pending) _session._timers.Schedule(this, limit);
                 return;
             }
             if (!TryFinish()) return;
+            var result = new WampResult(message.Payload, message.Dict, false);
             if (Stream is not null)
             {
                 Stream.Writer.TryWrite(result);
@@ -283,6 +302,15 @@ public sealed partial class WampSession
                 return;
             }
             GiveUp();
+        }
+
+        /// <summary>Progressive results past the session's buffer bound: cancel the call and fail the stream.</summary>
+        private void Overflow()
+        {
+            if (Volatile.Read(ref _state) == Done || !Connection.Pending.TryRemove(RequestId, this)) return;
+            if (Connection.RouterCallCanceling) SendCancel(Connection, RequestId, WampCancelMode.KillNoWait);
+            Fail(new WampException(WampUris.PayloadSizeExceeded,
+                $"The stream of '{Procedure}' was ended: its consumer fell more than MaxBufferedBytes ({_session._options.MaxBufferedBytes} bytes) behind."));
         }
 
         private void GiveUp()

@@ -165,8 +165,20 @@ public sealed partial class WampSession
     {
         SubscriptionHandler[]? handlers;
         lock (_subscriptionsLock) handlers = _subscriptions.GetValueOrDefault(m.Id1);
-        if (handlers is not null) _events.Writer.TryWrite(new EventDispatch(handlers, m));
+        if (handlers is null) return;
+        // Events wait for their handlers within the session's buffer bound; past it a subscriber that cannot keep up
+        // loses events (logged) instead of making the session hold without bound what the router sends.
+        int size = m.Raw.Length;
+        if (!TryBuffer(size))
+        {
+            long dropped = Interlocked.Increment(ref _droppedEvents);
+            if (dropped == 1 || dropped % 1000 == 0) _log.EventsDropped(handlers[0].Topic, dropped, _options.MaxBufferedBytes);
+            return;
+        }
+        if (!_events.Writer.TryWrite(new EventDispatch(handlers, m))) Unbuffer(size);
     }
+
+    private long _droppedEvents;
 
     private void OnSubscriptionRevoked(long subscriptionId)
     {
@@ -180,6 +192,7 @@ public sealed partial class WampSession
         {
             while (reader.TryRead(out var dispatch))
             {
+                Unbuffer(dispatch.Message.Raw.Length);
                 foreach (var entry in dispatch.Handlers)
                 {
                     try

@@ -198,6 +198,21 @@ public sealed partial class WampSession : IAsyncDisposable
             .GetBool(System.Text.Encoding.UTF8.GetBytes(feature));
     }
 
+    private long _bufferedBytes;
+
+    /// <summary>
+    /// Counts <paramref name="size"/> bytes as held for the application (events not yet handled, progressive results
+    /// not yet read); false, counting nothing, when that would pass <see cref="WampSessionOptions.MaxBufferedBytes"/>.
+    /// </summary>
+    internal bool TryBuffer(int size)
+    {
+        if (Interlocked.Add(ref _bufferedBytes, size) <= _options.MaxBufferedBytes) return true;
+        Interlocked.Add(ref _bufferedBytes, -size);
+        return false;
+    }
+
+    internal void Unbuffer(int size) => Interlocked.Add(ref _bufferedBytes, -size);
+
     private long NextRequestId()
     {
         // Sequential per session, starting at 1 (what the current spec requires and older routers accept).

@@ -272,4 +272,43 @@ public class CalleeAndPubSubUnitTests
         router.Send($"[17, {publish.Id1}, 8888]");
         Assert.Equal(8888, await acked.WaitAsync(ScriptedRouter.Bound));
     }
+
+    [Fact]
+    public async Task Events_past_the_buffer_bound_are_dropped_while_a_handler_is_stuck_and_flow_again_after()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync(new WampSessionOptions { MaxBufferedBytes = 2000 });
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var seen = Channel.CreateUnbounded<int>();
+        var subscribing = session.SubscribeAsync("com.example.ticks", async (e, ct) =>
+        {
+            await gate.Task;
+            seen.Writer.TryWrite(e.Payload.GetArgument(0, TestJsonContext.Default.Int32));
+        });
+        var subscribe = await router.ReceiveAsync(WampMessageType.Subscribe);
+        router.Send($"[33, {subscribe.Id1}, 300]");
+        await subscribing.WaitAsync(ScriptedRouter.Bound);
+
+        // 100 events of about 200 bytes while the handler is stuck: about ten fit.
+        for (int i = 0; i < 100; i++) router.Send($$"""[36, 300, {{i + 1}}, {}, [{{i}}, "{{new string('e', 180)}}"]]""");
+        // A marker call answered after them shows the session has read them all.
+        var marker = session.CallAsync("com.example.marker");
+        var markerCall = await router.ReceiveAsync(WampMessageType.Call);
+        router.Send($"[50, {markerCall.Id1}, {{}}]");
+        await marker.WaitAsync(ScriptedRouter.Bound);
+        gate.SetResult();
+
+        var delivered = new List<int>();
+        router.Send($$"""[36, 300, 1000, {}, [1000]]""");
+        while (true)
+        {
+            int n = await seen.Reader.ReadAsync().AsTask().WaitAsync(ScriptedRouter.Bound);
+            delivered.Add(n);
+            if (n == 1000) break;
+        }
+        Assert.InRange(delivered.Count, 3, 15);
+        Assert.Equal(delivered.Order(), delivered); // in order, with a gap
+        Assert.True(session.IsConnected);
+    }
 }

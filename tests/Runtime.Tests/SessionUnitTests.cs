@@ -358,4 +358,24 @@ public class SessionUnitTests
         var error = await router.ReceiveAsync(WampMessageType.Error);
         Assert.Equal((9L, "wamp.error.no_such_registration"), (error.Id2, error.Uri));
     }
+
+    [Fact]
+    public async Task A_stream_whose_consumer_falls_behind_the_buffer_bound_is_canceled_and_fails()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync(new WampSessionOptions { MaxBufferedBytes = 4096 });
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        var stream = session.StreamAsync("com.example.firehose").GetAsyncEnumerator();
+        var first = stream.MoveNextAsync().AsTask();
+        var call = await router.ReceiveAsync(WampMessageType.Call);
+        for (int i = 0; i < 100; i++)
+            router.Send($$"""[50, {{call.Id1}}, {"progress": true}, ["{{new string('p', 100)}}", {{i}}]]""");
+        var cancel = await router.ReceiveAsync(WampMessageType.Cancel);
+        Assert.Equal(call.Id1, cancel.Id1);
+        Assert.True(await first.WaitAsync(ScriptedRouter.Bound)); // what was buffered is still read
+        var e = await Assert.ThrowsAsync<WampException>(async () => { while (await stream.MoveNextAsync()) { } });
+        Assert.Equal(WampUris.PayloadSizeExceeded, e.Uri);
+        await stream.DisposeAsync();
+        Assert.True(session.IsConnected);
+    }
 }
