@@ -4,7 +4,7 @@ using WampContracts.Router;
 
 // Starts the embedded router on a free loopback port, registers the IConferences service in one session and
 // calls it from another through a real WebSocket, with the generated proxy and stub.
-// Pass --serve to keep the router running until Ctrl+C.
+// Pass --serve to keep the router running until Ctrl+C or SIGTERM.
 var options = new WampSessionOptions { JsonSerializerOptions = QuickstartJson.Default.Options };
 
 await using var router = await WampRouter.StartAsync(new WampRouterOptions { Port = 0 });
@@ -30,10 +30,18 @@ catch (ConferenceNotFoundException e)
 
 if (args.Contains("--serve"))
 {
-    Console.WriteLine("serving until Ctrl+C");
+    Console.WriteLine("serving until Ctrl+C or SIGTERM");
     var stopped = new TaskCompletionSource();
-    Console.CancelKeyPress += (_, e) => { e.Cancel = true; stopped.TrySetResult(); };
+    // One handler for the stop signals; the router says GOODBYE to every session as it is disposed.
+    using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Stop);
+    using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
     await stopped.Task;
+
+    void Stop(System.Runtime.InteropServices.PosixSignalContext context)
+    {
+        context.Cancel = true;
+        stopped.TrySetResult();
+    }
 }
 
 sealed class ConferenceService : IConferences
