@@ -43,6 +43,7 @@ public sealed class HostileRouterTests : IAsyncLifetime
         _connection.Finish();
         await _session.DisposeAsync();
         await _router.DisposeAsync();
+        Assert.Empty(WampContracts.Testing.UnobservedExceptions.FromLibrary());
     }
 
     private static string Text(ReadOnlyMemory<byte> json) => Encoding.UTF8.GetString(json.Span);

@@ -70,7 +70,8 @@ public sealed class RouterRestartTests(ITestOutputHelper output)
             const int total = 1_000;
             int next = 0, completed = 0;
             var milestones = new ConcurrentDictionary<int, TaskCompletionSource>();
-            Task Reached(int count) => milestones.GetOrAdd(count, static _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            Task allDone = Task.CompletedTask;
+            Task<Task> Reached(int count) => Task.WhenAny(milestones.GetOrAdd(count, static _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task, allDone);
             var workers = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
             {
                 for (int entry; (entry = Interlocked.Increment(ref next)) <= total;)
@@ -81,6 +82,7 @@ public sealed class RouterRestartTests(ITestOutputHelper output)
                         if (done >= count) signal.TrySetResult();
                 }
             })).ToArray();
+            allDone = Task.WhenAll(workers);
 
             async Task<(TimeSpan Down, TimeSpan Back)> RestartAsync(bool graceful)
             {
@@ -99,13 +101,13 @@ public sealed class RouterRestartTests(ITestOutputHelper output)
                 await router.DisposeAsync();
                 router = await StartRouterAsync(port);
                 var down = clock.Elapsed;
-                await Reached(Volatile.Read(ref completed) + 10).WaitAsync(Bound);
+                await await Reached(Volatile.Read(ref completed) + 10).WaitAsync(Bound); // a failed worker fails the test here
                 return (down, clock.Elapsed);
             }
 
-            await Reached(300).WaitAsync(Bound);
+            await await Reached(300).WaitAsync(Bound);
             var (stopDown, stopBack) = await RestartAsync(graceful: true);
-            await Reached(650).WaitAsync(Bound);
+            await await Reached(650).WaitAsync(Bound);
             var (killDown, killBack) = await RestartAsync(graceful: false);
             await Task.WhenAll(workers).WaitAsync(Bound);
 

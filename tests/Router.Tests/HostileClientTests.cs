@@ -33,6 +33,7 @@ public sealed class HostileClientTests : IAsyncLifetime
         await _caller.DisposeAsync();
         await _callee.DisposeAsync();
         await _router.DisposeAsync();
+        Assert.Empty(WampContracts.Testing.UnobservedExceptions.FromLibrary());
     }
 
     private async Task AssertPairServesAsync()

@@ -37,7 +37,8 @@ internal static class TimeLimit
     public static TimeSpan TimerDelay(TimeProvider time, long now, long due)
     {
         if (due <= now) return TimeSpan.Zero;
-        double seconds = (due - (double)now) / time.TimestampFrequency;
+        // The difference in whole ticks first: timestamps are too large for a double to hold exactly.
+        double seconds = (due - now) / (double)time.TimestampFrequency;
         return seconds >= MaxTimerDelay.TotalSeconds ? MaxTimerDelay : TimeSpan.FromSeconds(seconds);
     }
 }
