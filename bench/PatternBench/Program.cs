@@ -21,7 +21,8 @@ var leaveBound = TimeSpan.FromMinutes(2);
 const string Realm = "realm1";
 const int Window = 1_000; // pipelined requests in flight while loading patterns
 
-await using var router = await WampRouter.StartAsync(new WampRouterOptions { Port = 0 });
+// The loading session holds PATTERNS of each kind: more than the router's default per-session limits allow.
+await using var router = await WampRouter.StartAsync(new WampRouterOptions { Port = 0, MaxRegistrationsPerSession = patterns, MaxSubscriptionsPerSession = patterns });
 var url = router.Url!;
 await using var callee = await WampSession.ConnectAsync(url, Realm);
 await using var registration = await callee.RegisterAsync("com.example.echo", (inv, ct) => ValueTask.FromResult(inv.Payload));

@@ -22,12 +22,16 @@ internal sealed partial class Realm
         if (!meta && !CheckUri(session, WampMessageType.Subscribe, requestId, topic, match)) return;
 
         var subscription = _subscriptions.Find(topic!, match);
+        // Subscribing again to the same topic and policy returns the same subscription, even at the limit.
+        if ((subscription is null || !session.Subscriptions.Contains(subscription)) &&
+            !WithinSessionLimit(session, WampMessageType.Subscribe, requestId, session.Subscriptions.Count, Options.MaxSubscriptionsPerSession,
+                nameof(WampRouterOptions.MaxSubscriptionsPerSession)))
+            return;
         if (subscription is null)
         {
             subscription = new Subscription { Id = router.NextId(), Uri = topic!, Match = match };
             _subscriptions.Add(subscription);
         }
-        // Subscribing again to the same topic and policy returns the same subscription.
         if (session.Subscriptions.Add(subscription)) subscription.Subscribers.Add(session);
         session.Send(RouterFrames.Ack(WampMessageType.Subscribed, requestId, subscription.Id));
     }

@@ -45,7 +45,10 @@ internal sealed partial class Realm
                 return;
             }
         }
-        else
+        if (!WithinSessionLimit(session, WampMessageType.Register, requestId, session.Registrations.Count, Options.MaxRegistrationsPerSession,
+                nameof(WampRouterOptions.MaxRegistrationsPerSession)))
+            return;
+        if (registration is null)
         {
             registration = new Registration { Id = router.NextId(), Uri = uri, Match = match, Invoke = invoke.Value };
             _registrations.Add(registration);
