@@ -25,8 +25,9 @@ public sealed class WampRouterOptions
 
     /// <summary>
     /// Most registrations one session may hold (each counted once, whatever its match policy); a REGISTER past it gets
-    /// <c>wamp.error.limit_exceeded</c>. Default 10,000: far above what a service registers, while it bounds the router
-    /// memory one session can claim. Raise it for a session that registers per item (the pattern benchmark sets 100,000).
+    /// <c>wamp.error.limit_exceeded</c>. Default 10,000: far above what a service registers, while it bounds how many
+    /// entries one session adds to the realm's index (<see cref="MaxMessageSize"/> bounds each URI). Raise it for a
+    /// session that registers per item (the pattern benchmark sets 100,000).
     /// </summary>
     public int MaxRegistrationsPerSession { get; init; } = 10_000;
 
