@@ -24,6 +24,21 @@ public sealed class WampRouterOptions
     public int MaxPendingInvocationsPerCallee { get; init; } = 10_000;
 
     /// <summary>
+    /// Most registrations one session may hold (each counted once, whatever its match policy); a REGISTER past it gets
+    /// <c>wamp.error.limit_exceeded</c>. Default 10,000: far above what a service registers, while it bounds how many
+    /// entries one session adds to the realm's index (<see cref="MaxMessageSize"/> bounds each URI). Raise it for a
+    /// session that registers per item (the pattern benchmark sets 100,000).
+    /// </summary>
+    public int MaxRegistrationsPerSession { get; init; } = 10_000;
+
+    /// <summary>
+    /// Most subscriptions one session may hold (each counted once, whatever its match policy; subscribing again to
+    /// one it holds is not a new one); a SUBSCRIBE past it gets <c>wamp.error.limit_exceeded</c>. Default 10,000, for the
+    /// same reason as <see cref="MaxRegistrationsPerSession"/>; raise it for a session that subscribes per item.
+    /// </summary>
+    public int MaxSubscriptionsPerSession { get; init; } = 10_000;
+
+    /// <summary>
     /// Most messages queued for one session that it has not read yet. A session that falls that far behind (a client
     /// that stopped reading) is cut off, so it cannot make the router hold unbounded memory. Default 100,000.
     /// </summary>

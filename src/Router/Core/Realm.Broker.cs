@@ -22,12 +22,16 @@ internal sealed partial class Realm
         if (!meta && !CheckUri(session, WampMessageType.Subscribe, requestId, topic, match)) return;
 
         var subscription = _subscriptions.Find(topic!, match);
+        // Subscribing again to the same topic and policy returns the same subscription, even at the limit.
+        if ((subscription is null || !session.Subscriptions.Contains(subscription)) &&
+            !WithinSessionLimit(session, WampMessageType.Subscribe, requestId, session.Subscriptions.Count, Options.MaxSubscriptionsPerSession,
+                nameof(WampRouterOptions.MaxSubscriptionsPerSession)))
+            return;
         if (subscription is null)
         {
             subscription = new Subscription { Id = router.NextId(), Uri = topic!, Match = match };
             _subscriptions.Add(subscription);
         }
-        // Subscribing again to the same topic and policy returns the same subscription.
         if (session.Subscriptions.Add(subscription)) subscription.Subscribers.Add(session);
         session.Send(RouterFrames.Ack(WampMessageType.Subscribed, requestId, subscription.Id));
     }
@@ -74,11 +78,15 @@ internal sealed partial class Realm
     private void Deliver(string topic, long publicationId, WampPayload payload, DeliveryFilter filter, RouterSession? disclosedPublisher)
     {
         if (_subscriptions.Exact(topic) is { } exact) Deliver(exact, topic, publicationId, payload, filter, disclosedPublisher);
-        foreach (var s in _subscriptions.Patterns)
-        {
-            bool matches = s.Match == WampMatch.Prefix ? UriMatching.MatchesPrefix(s.Uri, topic) : UriMatching.MatchesWildcard(s.Uri, topic);
-            if (matches) Deliver(s, topic, publicationId, payload, filter, disclosedPublisher);
-        }
+        var patterns = new PatternDelivery(topic, publicationId, payload, filter, disclosedPublisher);
+        _subscriptions.VisitPatternMatches(topic, ref patterns);
+    }
+
+    /// <summary>Delivers to each prefix and wildcard subscription the index finds for a topic.</summary>
+    private readonly struct PatternDelivery(string topic, long publicationId, WampPayload payload, DeliveryFilter filter, RouterSession? disclosedPublisher)
+        : IEntryVisitor<Subscription>
+    {
+        public void Visit(Subscription subscription) => Deliver(subscription, topic, publicationId, payload, filter, disclosedPublisher);
     }
 
     private static void Deliver(Subscription subscription, string topic, long publicationId, WampPayload payload, DeliveryFilter filter, RouterSession? disclosedPublisher)

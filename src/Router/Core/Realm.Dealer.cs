@@ -48,7 +48,10 @@ internal sealed partial class Realm
                 return;
             }
         }
-        else
+        if (!WithinSessionLimit(session, WampMessageType.Register, requestId, session.Registrations.Count, Options.MaxRegistrationsPerSession,
+                nameof(WampRouterOptions.MaxRegistrationsPerSession)))
+            return;
+        if (registration is null)
         {
             registration = new Registration { Id = router.NextId(), Uri = uri, Match = match, Invoke = invoke.Value };
             _registrations.Add(registration);
@@ -80,25 +83,8 @@ internal sealed partial class Realm
     }
 
     /// <summary>Picks the one registration a call goes to: exact, else longest prefix, else most specific wildcard.</summary>
-    private Registration? Route(string uri)
-    {
-        if (_registrations.Exact(uri) is { } exact) return exact;
-        Registration? best = null;
-        foreach (var r in _registrations.Patterns)
-        {
-            if (r.Match == WampMatch.Prefix && UriMatching.MatchesPrefix(r.Uri, uri) &&
-                (best is null || best.Match != WampMatch.Prefix || r.Uri.Length > best.Uri.Length))
-                best = r;
-        }
-        if (best is not null) return best;
-        foreach (var r in _registrations.Patterns)
-        {
-            if (r.Match == WampMatch.Wildcard && UriMatching.MatchesWildcard(r.Uri, uri) &&
-                (best is null || UriMatching.CompareWildcardSpecificity(r.Uri, best.Uri) > 0))
-                best = r;
-        }
-        return best;
-    }
+    private Registration? Route(string uri) =>
+        _registrations.Exact(uri) ?? _registrations.LongestPrefix(uri) ?? _registrations.MostSpecificWildcard(uri);
 
     private static (RouterSession Session, bool DiscloseCaller) PickCallee(Registration registration)
     {

@@ -44,6 +44,19 @@ internal sealed partial class Realm
         }
     }
 
+    /// <summary>
+    /// Refuses a REGISTER or SUBSCRIBE that would give the session more than <paramref name="limit"/> entries of that
+    /// kind with <c>wamp.error.limit_exceeded</c>, naming the limit. Returns false when it refused.
+    /// </summary>
+    private static bool WithinSessionLimit(RouterSession session, WampMessageType requestType, long requestId, int held, int limit, string option)
+    {
+        if (held < limit) return true;
+        string what = requestType == WampMessageType.Register ? "registrations" : "subscriptions";
+        session.Send(RouterFrames.Error(requestType, requestId, WampUris.LimitExceeded,
+            $"the session already holds {held} {what}, the router's limit per session ({option} = {limit})"));
+        return false;
+    }
+
     /// <summary>A callee's answer could not be relayed: its caller gets the error instead of waiting.</summary>
     private void FailInvocation(RouterSession callee, long invocationId, string uri, string message)
     {

@@ -122,5 +122,5 @@ internal sealed class Subscription : IUriEntry
     public required long Id { get; init; }
     public required string Uri { get; init; }
     public required WampMatch Match { get; init; }
-    public List<RouterSession> Subscribers { get; } = new();
+    public HashSet<RouterSession> Subscribers { get; } = new();
 }

@@ -20,6 +20,11 @@ public static class WampUris
     public const string NoAvailableCallee = "wamp.error.no_available_callee";
     public const string RuntimeError = "wamp.error.runtime_error";
     public const string OptionNotAllowed = "wamp.error.option_not_allowed";
+    /// <summary>
+    /// Not defined by WAMP, which has no URI for it: this router's answer to a REGISTER or SUBSCRIBE past one of its
+    /// per-session limits (the error's message names the limit).
+    /// </summary>
+    public const string LimitExceeded = "wamp.error.limit_exceeded";
     /// <summary>fox-wamp's replacement for a callee's own error URI (the original URI is its only argument).</summary>
     public const string CalleeFailure = "wamp.error.callee_failure";
 

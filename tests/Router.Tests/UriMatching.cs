@@ -1,6 +1,9 @@
-namespace WampContracts.Router.Core;
+namespace WampContracts.Router.Tests;
 
-/// <summary>Pattern matching for registrations and subscriptions (WAMP <c>match</c>: exact, prefix, wildcard).</summary>
+/// <summary>
+/// WAMP pattern matching (<c>match</c>: prefix, wildcard) written as plainly as possible, one pattern at a time: the
+/// reference the router's index is checked against.
+/// </summary>
 internal static class UriMatching
 {
     /// <summary>A prefix pattern matches when it is a string prefix of the URI (so <c>a.b</c> matches <c>a.b.c</c> and <c>a.bc</c>).</summary>
