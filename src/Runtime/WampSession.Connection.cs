@@ -190,10 +190,10 @@ public sealed partial class WampSession
     /// Waits until the session is joined (at once when it is), bounded by <paramref name="cancellationToken"/>.
     /// </summary>
     /// <exception cref="WampConnectionException">The session has ended.</exception>
-    public Task WaitUntilConnectedAsync(CancellationToken cancellationToken = default)
+    public async Task WaitUntilConnectedAsync(CancellationToken cancellationToken = default)
     {
-        if (Volatile.Read(ref _terminated) != 0) return Task.FromException(Closed());
-        return _reconnected.Task.WaitAsync(cancellationToken);
+        if (Volatile.Read(ref _terminated) == 0) await _reconnected.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (Volatile.Read(ref _terminated) != 0) throw Closed();
     }
 }
 

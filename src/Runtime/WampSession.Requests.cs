@@ -30,6 +30,7 @@ public sealed partial class WampSession
         catch (TimeoutException)
         {
             pending.TryRemove(requestId, request);
+            request.Forget();
             throw new TimeoutException($"The router did not answer {answerType switch
             {
                 WampMessageType.Registered => "REGISTER",
@@ -42,6 +43,7 @@ public sealed partial class WampSession
         catch (OperationCanceledException)
         {
             pending.TryRemove(requestId, request);
+            request.Forget();
             throw;
         }
     }
@@ -66,6 +68,10 @@ public sealed partial class WampSession
         private readonly TaskCompletionSource<WampMessage> _tcs = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public Task<WampMessage> Task => _tcs.Task;
+
+        /// <summary>Nobody waits any more: an answer that still fails it must not surface as an unobserved exception.</summary>
+        public void Forget() =>
+            _tcs.Task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
         public override void OnAnswer(in WampMessage message)
         {

@@ -270,8 +270,9 @@ public sealed partial class WampSession : IAsyncDisposable
         _events.Writer.TryComplete();
         _goodbyeReply?.TrySetResult();
         _closed.Cancel();
-        _reconnected.TrySetException(Closed());
-        _reconnected.Task.Exception?.Handle(static _ => true);
+        // Waiters wake and see the session ended; the signal itself never faults, so no abandoned wait leaves an
+        // unobserved exception behind.
+        _reconnected.TrySetResult();
         _completion.TrySetResult();
     }
 

@@ -43,7 +43,8 @@ public sealed class HostileRouterTests : IAsyncLifetime
         _connection.Finish();
         await _session.DisposeAsync();
         await _router.DisposeAsync();
-        Assert.Empty(WampContracts.Testing.UnobservedExceptions.FromLibrary());
+        var unobserved = WampContracts.Testing.UnobservedExceptions.FromLibrary();
+        Assert.True(unobserved.Count == 0, string.Join("\n\n", unobserved));
     }
 
     private static string Text(ReadOnlyMemory<byte> json) => Encoding.UTF8.GetString(json.Span);

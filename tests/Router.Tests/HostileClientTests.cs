@@ -33,7 +33,8 @@ public sealed class HostileClientTests : IAsyncLifetime
         await _caller.DisposeAsync();
         await _callee.DisposeAsync();
         await _router.DisposeAsync();
-        Assert.Empty(WampContracts.Testing.UnobservedExceptions.FromLibrary());
+        var unobserved = WampContracts.Testing.UnobservedExceptions.FromLibrary();
+        Assert.True(unobserved.Count == 0, string.Join("\n\n", unobserved));
     }
 
     private async Task AssertPairServesAsync()

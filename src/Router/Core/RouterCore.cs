@@ -90,13 +90,14 @@ internal sealed class RouterCore(WampRouterOptions options)
         var transport = session.Transport;
         session.Sender.Complete();
         using var timeout = new CancellationTokenSource(Options.HandshakeTimeout, Options.TimeProvider);
+        // A receive the handshake left running is awaited first (a transport takes one receive at a time).
+        var receive = session.PendingReceive;
         try
         {
             await session.WriterLoop.WaitAsync(timeout.Token).ConfigureAwait(false);
             await transport.CloseAsync(timeout.Token).ConfigureAwait(false);
-            // Aborting before the peer has read our close could drop what we just sent: let it close in turn. A
-            // receive the handshake left running is awaited first (a transport takes one receive at a time).
-            var receive = session.PendingReceive ?? transport.ReceiveAsync(timeout.Token).AsTask();
+            // Aborting before the peer has read our close could drop what we just sent: let it close in turn.
+            receive ??= transport.ReceiveAsync(timeout.Token).AsTask();
             while (!(await receive.WaitAsync(timeout.Token).ConfigureAwait(false)).IsClosed)
                 receive = transport.ReceiveAsync(timeout.Token).AsTask();
         }
@@ -105,6 +106,8 @@ internal sealed class RouterCore(WampRouterOptions options)
             // The peer is gone or too slow to close: tear the connection down.
         }
         transport.Abort();
+        // A receive still running fails with the abort; nobody waits for it any more.
+        receive?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         await transport.DisposeAsync().ConfigureAwait(false);
     }
 

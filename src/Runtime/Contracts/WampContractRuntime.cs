@@ -111,17 +111,23 @@ public static class WampContractRuntime
         while (!session.IsConnected)
         {
             var left = bound - time.GetElapsedTime(start);
+            if (left <= TimeSpan.Zero) throw NotBackInTime(method, bound);
+            // The wait itself is canceled at the bound (never abandoned), so nothing is left running behind it.
+            using var limit = new CancellationTokenSource(left, time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
             try
             {
-                if (left <= TimeSpan.Zero) throw new TimeoutException();
-                await session.WaitUntilConnectedAsync(cancellationToken).WaitAsync(left, time, cancellationToken).ConfigureAwait(false);
+                await session.WaitUntilConnectedAsync(linked.Token).ConfigureAwait(false);
             }
-            catch (TimeoutException)
+            catch (OperationCanceledException) when (limit.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                throw new WampConnectionException(WampConnectionException.TransportLost, $"No connection to the router for '{method.Uri}' within {bound.TotalMilliseconds:0} ms.");
+                throw NotBackInTime(method, bound);
             }
         }
     }
+
+    private static WampConnectionException NotBackInTime(WampMethodDescriptor method, TimeSpan bound) =>
+        new(WampConnectionException.TransportLost, $"No connection to the router for '{method.Uri}' within {bound.TotalMilliseconds:0} ms.");
 
     /// <summary>
     /// Calls a procedure with progressive results: each progressive result's first argument is an item; the final
