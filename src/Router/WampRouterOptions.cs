@@ -12,10 +12,15 @@ public sealed class WampRouterOptions
     public int Port { get; init; }
 
     /// <summary>
-    /// The realms this router serves; sessions asking for any other are refused with <c>wamp.error.no_such_realm</c>.
-    /// Null (the default, for development) creates any realm on first use.
+    /// Open realms this router serves by name: anyone may join them anonymously and do anything (for development
+    /// and trusted networks). With <see cref="Realms"/> or <see cref="RealmSettings"/> set, sessions asking for any
+    /// other realm are refused with <c>wamp.error.no_such_realm</c>; with neither (the default, for development),
+    /// any realm is created, open, on first use.
     /// </summary>
     public IReadOnlyList<string>? Realms { get; init; }
+
+    /// <summary>Realms served with their own authentication and authorization settings.</summary>
+    public IReadOnlyList<WampRealmOptions>? RealmSettings { get; init; }
 
     /// <summary>Largest message a client may send; larger requests are answered <c>wamp.error.payload_size_exceeded</c>. Default 4 MiB.</summary>
     public int MaxMessageSize { get; init; } = 4 * 1024 * 1024;

@@ -11,6 +11,9 @@ internal sealed partial class Realm(string name, RouterCore router)
 {
     public string Name { get; } = name;
 
+    /// <summary>The realm's authentication and authorization settings; null for an open realm.</summary>
+    public WampRealmOptions? Settings { get; } = router.SettingsOf(name);
+
     public Lock Lock { get; } = new();
 
     private readonly Dictionary<long, RouterSession> _sessions = new();

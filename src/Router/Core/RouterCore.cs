@@ -13,7 +13,8 @@ internal sealed class RouterCore(WampRouterOptions options)
 {
     private readonly ConcurrentDictionary<string, Realm> _realms = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, RouterSession> _sessions = new();
-    private readonly HashSet<string>? _allowedRealms = options.Realms is null ? null : new HashSet<string>(options.Realms, StringComparer.Ordinal);
+    // Configured realms by name (open ones with null settings); null when any realm is created on first use.
+    private readonly Dictionary<string, WampRealmOptions?>? _configuredRealms = ConfiguredRealms(options);
     private readonly CancellationTokenSource _shutdown = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _connections;
@@ -37,6 +38,22 @@ internal sealed class RouterCore(WampRouterOptions options)
 
     /// <summary>True when <see cref="WampRouterOptions.MaxConnections"/> connections are being served.</summary>
     public bool AtConnectionLimit => Volatile.Read(ref _connections) >= Options.MaxConnections;
+
+    private static Dictionary<string, WampRealmOptions?>? ConfiguredRealms(WampRouterOptions options)
+    {
+        if (options.Realms is null && options.RealmSettings is null) return null;
+        var realms = new Dictionary<string, WampRealmOptions?>(StringComparer.Ordinal);
+        foreach (var name in options.Realms ?? []) realms[name] = null;
+        foreach (var settings in options.RealmSettings ?? [])
+        {
+            if (!realms.TryAdd(settings.Name, settings))
+                throw new ArgumentException($"Realm '{settings.Name}' is configured twice.", nameof(options));
+        }
+        return realms;
+    }
+
+    /// <summary>The settings of a realm; null for an open realm.</summary>
+    public WampRealmOptions? SettingsOf(string realm) => _configuredRealms?.GetValueOrDefault(realm);
 
     /// <summary>A router-scope id (registrations, subscriptions): sequential from 1.</summary>
     public long NextId() => Interlocked.Increment(ref _lastId);
@@ -185,7 +202,7 @@ internal sealed class RouterCore(WampRouterOptions options)
             Refuse(session, WampUris.ProtocolViolation, "HELLO.Details.roles must be a dictionary naming at least one role (caller, callee, publisher, subscriber)");
             return false;
         }
-        if (_allowedRealms is not null && !_allowedRealms.Contains(realmName))
+        if (_configuredRealms is not null && !_configuredRealms.ContainsKey(realmName))
         {
             Refuse(session, WampUris.NoSuchRealm, $"realm '{realmName}' does not exist");
             return false;
@@ -232,7 +249,7 @@ internal sealed class RouterCore(WampRouterOptions options)
         {
             if (!_realms.TryGetValue(name, out var realm))
             {
-                if (_allowedRealms is null && _realms.Count >= Options.MaxRealms) return null;
+                if (_configuredRealms is null && _realms.Count >= Options.MaxRealms) return null;
                 realm = _realms.GetOrAdd(name, static (n, core) => new Realm(n, core), this);
             }
             // A realm whose last session just left is gone: take a new one.
