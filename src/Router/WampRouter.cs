@@ -40,6 +40,8 @@ public sealed class WampRouter : IAsyncDisposable
 
     internal int ConnectionCount => _core.ConnectionCount;
 
+    internal RouterCore Core => _core;
+
     /// <summary>The services of the Kestrel host (null for an in-memory router).</summary>
     internal IServiceProvider? HostServices => _app?.Services;
 

@@ -30,11 +30,15 @@ internal sealed partial class RawClient : IAsyncDisposable
         SessionId = (await ReceiveAsync(WampMessageType.Welcome)).Id1;
     }
 
-    /// <summary>Connects and joins <paramref name="realm"/>, returning the client with its session id.</summary>
-    public static async Task<RawClient> JoinAsync(WampRouter router, string roles = CalleeFeatures, string realm = "realm1")
+    /// <summary>
+    /// Connects and joins <paramref name="realm"/>, returning the client with its session id. <paramref name="authRole"/>
+    /// goes into HELLO.Details, where a router whose test role hook is set takes it as the session's authrole.
+    /// </summary>
+    public static async Task<RawClient> JoinAsync(WampRouter router, string roles = CalleeFeatures, string realm = "realm1", string? authRole = null)
     {
         var client = Connect(router);
-        client.Send($$"""[1, "{{realm}}", {"roles": {{roles}}}]""");
+        string role = authRole is null ? "" : $"\"authrole\": \"{authRole}\", ";
+        client.Send($$"""[1, "{{realm}}", {{{role}}"roles": {{roles}}}]""");
         var welcome = await client.ReceiveAsync(WampMessageType.Welcome);
         client.SessionId = welcome.Id1;
         return client;

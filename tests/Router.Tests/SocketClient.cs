@@ -29,10 +29,11 @@ internal sealed class SocketClient : IAsyncDisposable
         return new SocketClient(socket);
     }
 
-    public static async Task<SocketClient> JoinAsync(Uri url, string realm = "realm1")
+    public static async Task<SocketClient> JoinAsync(Uri url, string realm = "realm1", string? authRole = null)
     {
         var client = await ConnectAsync(url);
-        await client.SendAsync($$"""[1, "{{realm}}", {"roles": {{RawClient.CalleeFeatures}}}]""");
+        string role = authRole is null ? "" : $"\"authrole\": \"{authRole}\", ";
+        await client.SendAsync($$"""[1, "{{realm}}", {{{role}}"roles": {{RawClient.CalleeFeatures}}}]""");
         client.SessionId = (await client.ReceiveAsync(WampMessageType.Welcome)).Id1;
         return client;
     }

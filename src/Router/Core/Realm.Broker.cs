@@ -7,7 +7,7 @@ internal sealed partial class Realm
 {
     private readonly UriIndex<Subscription> _subscriptions = new();
 
-    private void OnSubscribe(RouterSession session, in WampMessage m)
+    private void OnSubscribe(RouterSession session, in WampMessage m, AuthorizerAnswer? answer)
     {
         long requestId = m.Id1;
         if (!IsKnownMatch(m.Dict))
@@ -17,9 +17,12 @@ internal sealed partial class Realm
         }
         var match = ParseMatch(m.Dict);
         string? topic = m.Uri;
-        // Subscribing to the router's own meta events (wamp.session.on_join, ...) is allowed.
-        bool meta = topic is not null && WampUris.IsReserved(topic) && WampUris.IsValidLoose(topic);
+        // Subscribing to the router's own meta events (wamp.session.on_join, ...) is allowed (in a configured realm,
+        // to roles with a rule in the reserved namespace).
+        bool meta = topic is not null && WampUris.IsReserved(topic)
+            && WampUris.IsValidLoose(topic, allowEmptyComponents: match == WampMatch.Wildcard, allowEmptyLast: match != WampMatch.Exact);
         if (!meta && !CheckUri(session, WampMessageType.Subscribe, requestId, topic, match)) return;
+        if (!Authorize(session, WampAction.Subscribe, WampMessageType.Subscribe, requestId, topic!, match, answer, out _)) return;
 
         var subscription = _subscriptions.Find(topic!, match);
         // Subscribing again to the same topic and policy returns the same subscription, even at the limit.
@@ -59,17 +62,21 @@ internal sealed partial class Realm
         foreach (var subscription in session.Subscriptions.ToArray()) RemoveSubscriber(session, subscription);
     }
 
-    private void OnPublish(RouterSession publisher, in WampMessage m)
+    private void OnPublish(RouterSession publisher, in WampMessage m, AuthorizerAnswer? answer)
     {
         long requestId = m.Id1;
         bool acknowledge = m.Dict.GetBool("acknowledge"u8);
         string? topic = m.Uri;
         // Unacknowledged publications fail silently, as the protocol says.
         if (!CheckUri(publisher, WampMessageType.Publish, requestId, topic, reply: acknowledge)) return;
+        if (!Authorize(publisher, WampAction.Publish, WampMessageType.Publish, requestId, topic!, WampMatch.Exact, answer, out bool discloseByRule, reply: acknowledge))
+            return;
 
         long publicationId = router.NewPublicationId();
         var filter = new DeliveryFilter(m.Dict, publisher);
-        bool disclose = m.Dict.GetBool("disclose_me"u8);
+        // An open realm discloses the publisher when it asks; a configured one when its rule says so (disclose
+        // publisher), whatever it asks, as Crossbar.io does.
+        bool disclose = Authorization is null ? m.Dict.GetBool("disclose_me"u8) : discloseByRule;
         Deliver(topic!, publicationId, m.Payload, filter, disclose ? publisher : null);
         if (acknowledge) publisher.Send(RouterFrames.Ack(WampMessageType.Published, requestId, publicationId));
     }

@@ -10,7 +10,7 @@ internal sealed partial class Realm
     // One timer mechanism for every call's limit in the realm: no timer per call.
     private readonly CallTimers _timers = new(router.Options.TimeProvider);
 
-    private void OnRegister(RouterSession session, in WampMessage m)
+    private void OnRegister(RouterSession session, in WampMessage m, AuthorizerAnswer? answer)
     {
         long requestId = m.Id1;
         var match = ParseMatch(m.Dict);
@@ -32,6 +32,7 @@ internal sealed partial class Realm
         }
         if (!CheckUri(session, WampMessageType.Register, requestId, m.Uri, match)) return;
         string uri = m.Uri!;
+        if (!Authorize(session, WampAction.Register, WampMessageType.Register, requestId, uri, match, answer, out _)) return;
 
         var registration = _registrations.Find(uri, match);
         if (registration is not null)
@@ -47,13 +48,22 @@ internal sealed partial class Realm
                     $"procedure '{uri}' is registered with invoke policy '{registration.Invoke.ToString().ToLowerInvariant()}'"));
                 return;
             }
+            // In a configured realm a shared registration is shared within one role: a session of another role that
+            // may register the URI still cannot join the callees of this one (and so receive a share of its calls).
+            if (Authorization is not null && registration.AuthRole != session.AuthRole)
+            {
+                router.Log.ActionDenied(session.Id, session.AuthRole, "join the shared registration of", uri);
+                session.Send(RouterFrames.Error(WampMessageType.Register, requestId, WampUris.NotAuthorized,
+                    $"authrole '{session.AuthRole}' is not authorized to join the shared registration of '{uri}', which belongs to authrole '{registration.AuthRole}'"));
+                return;
+            }
         }
         if (!WithinSessionLimit(session, WampMessageType.Register, requestId, session.Registrations.Count, Options.MaxRegistrationsPerSession,
                 nameof(WampRouterOptions.MaxRegistrationsPerSession)))
             return;
         if (registration is null)
         {
-            registration = new Registration { Id = router.NextId(), Uri = uri, Match = match, Invoke = invoke.Value };
+            registration = new Registration { Id = router.NextId(), Uri = uri, Match = match, Invoke = invoke.Value, AuthRole = session.AuthRole };
             _registrations.Add(registration);
         }
         registration.Callees.Add((session, m.Dict.GetBool("disclose_caller"u8)));
@@ -104,17 +114,18 @@ internal sealed partial class Realm
         }
     }
 
-    private bool OnCall(RouterSession caller, in WampMessage m)
+    private bool OnCall(RouterSession caller, in WampMessage m, AuthorizerAnswer? answer)
     {
         long requestId = m.Id1;
         if (caller.Calls.ContainsKey(requestId)) return Violation(caller, $"CALL reuses request id {requestId} of a call still running");
         string? uri = m.Uri;
         if (uri is not null && WampUris.IsReserved(uri))
         {
-            OnMetaCall(caller, m);
+            if (Authorize(caller, WampAction.Call, WampMessageType.Call, requestId, uri, WampMatch.Exact, answer, out _)) OnMetaCall(caller, m);
             return true;
         }
         if (!CheckUri(caller, WampMessageType.Call, requestId, uri)) return true;
+        if (!Authorize(caller, WampAction.Call, WampMessageType.Call, requestId, uri!, WampMatch.Exact, answer, out bool discloseByRule)) return true;
 
         long? timeoutMs = null;
         if (m.Dict.TryFind("timeout"u8, out var timeoutReader))
@@ -135,7 +146,10 @@ internal sealed partial class Realm
             caller.Send(RouterFrames.Error(WampMessageType.Call, requestId, WampUris.NoSuchProcedure, $"no callee registered procedure '{uri}'"));
             return true;
         }
-        var (callee, discloseCaller) = PickCallee(registration);
+        var (callee, calleeAsksDisclosure) = PickCallee(registration);
+        // An open realm discloses the caller when the caller or the callee asks; a configured one when the caller's
+        // rule says so (disclose caller), whatever either asks, as Crossbar.io does.
+        bool discloseCaller = Authorization is null ? calleeAsksDisclosure || m.Dict.GetBool("disclose_me"u8) : discloseByRule;
         if (callee.Invocations.Count >= Options.MaxPendingInvocationsPerCallee)
         {
             caller.Send(RouterFrames.Error(WampMessageType.Call, requestId, WampUris.NoAvailableCallee,
@@ -170,7 +184,7 @@ internal sealed partial class Realm
         Registration registration, string uri, bool discloseCaller, bool wantsProgress, long? timeoutMs)
     {
         w.WriteStartObject();
-        if (discloseCaller || callOptions.GetBool("disclose_me"u8))
+        if (discloseCaller)
         {
             w.WriteNumber("caller"u8, caller.Id);
             w.WriteString("caller_authid"u8, caller.AuthId);

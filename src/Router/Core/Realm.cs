@@ -73,8 +73,11 @@ internal sealed partial class Realm(string name, RouterCore router)
         lock (Lock) return [.. _sessions.Values];
     }
 
-    /// <summary>Routes one message of an established session. Returns false when the session must end (protocol violation).</summary>
-    public bool Handle(RouterSession session, in WampMessage m)
+    /// <summary>
+    /// Routes one message of an established session (<paramref name="answer"/>: its role's dynamic authorizer's, asked
+    /// beforehand by <see cref="AskAuthorizerAsync"/>). Returns false when the session must end (protocol violation).
+    /// </summary>
+    public bool Handle(RouterSession session, in WampMessage m, AuthorizerAnswer? answer = null)
     {
         lock (Lock)
         {
@@ -85,17 +88,17 @@ internal sealed partial class Realm(string name, RouterCore router)
                 return Violation(session, $"{m.Type} with request id 0");
             switch (m.Type)
             {
-                case WampMessageType.Call: return OnCall(session, m);
+                case WampMessageType.Call: return OnCall(session, m, answer);
                 case WampMessageType.Cancel: OnCancel(session, m); return true;
                 case WampMessageType.Yield: return OnYield(session, m);
                 case WampMessageType.Error:
                     if (m.Id1 != (long)WampMessageType.Invocation)
                         return Violation(session, $"ERROR for request type {m.Id1} (a client may only answer INVOCATION with ERROR)");
                     return OnCalleeError(session, m);
-                case WampMessageType.Register: OnRegister(session, m); return true;
+                case WampMessageType.Register: OnRegister(session, m, answer); return true;
                 case WampMessageType.Unregister: OnUnregister(session, m); return true;
-                case WampMessageType.Publish: OnPublish(session, m); return true;
-                case WampMessageType.Subscribe: OnSubscribe(session, m); return true;
+                case WampMessageType.Publish: OnPublish(session, m, answer); return true;
+                case WampMessageType.Subscribe: OnSubscribe(session, m, answer); return true;
                 case WampMessageType.Unsubscribe: OnUnsubscribe(session, m); return true;
                 default:
                     return Violation(session, $"{m.Type} is not a message a client sends in an established session");

@@ -15,6 +15,8 @@ internal sealed class RouterCore(WampRouterOptions options)
     private readonly ConcurrentDictionary<long, RouterSession> _sessions = new();
     // Configured realms by name (open ones with null settings); null when any realm is created on first use.
     private readonly Dictionary<string, WampRealmOptions?>? _configuredRealms = ConfiguredRealms(options);
+    // The compiled authorization rules of realms with settings, checked here so a wrong rule fails at startup.
+    private readonly Dictionary<string, RealmAuthorization> _authorization = CompileAuthorization(options);
     private readonly CancellationTokenSource _shutdown = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _connections;
@@ -54,6 +56,22 @@ internal sealed class RouterCore(WampRouterOptions options)
 
     /// <summary>The settings of a realm; null for an open realm.</summary>
     public WampRealmOptions? SettingsOf(string realm) => _configuredRealms?.GetValueOrDefault(realm);
+
+    /// <summary>The authorization rules of a realm; null for an open realm.</summary>
+    public RealmAuthorization? AuthorizationOf(string realm) => _authorization.GetValueOrDefault(realm);
+
+    private static Dictionary<string, RealmAuthorization> CompileAuthorization(WampRouterOptions options)
+    {
+        var compiled = new Dictionary<string, RealmAuthorization>(StringComparer.Ordinal);
+        foreach (var settings in options.RealmSettings ?? []) compiled[settings.Name] = RealmAuthorization.Compile(settings);
+        return compiled;
+    }
+
+    /// <summary>
+    /// Tests only: gives a session the authrole this returns for its HELLO details (null keeps the role it has), so
+    /// authorization can be tested apart from authentication.
+    /// </summary>
+    internal Func<WampDict, string?>? TestAuthRole { get; set; }
 
     /// <summary>A router-scope id (registrations, subscriptions): sequential from 1.</summary>
     public long NextId() => Interlocked.Increment(ref _lastId);
@@ -218,6 +236,7 @@ internal sealed class RouterCore(WampRouterOptions options)
         do session.Id = Random.Shared.NextInt64(1, WampMessageParser.MaxId + 1);
         while (!_sessions.TryAdd(session.Id, session));
         session.AuthId = "anonymous-" + session.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (TestAuthRole?.Invoke(hello.Dict) is { } testRole) session.AuthRole = testRole;
         var realm = JoinRealm(realmName, session);
         if (realm is null)
         {
@@ -339,7 +358,9 @@ internal sealed class RouterCore(WampRouterOptions options)
                     realm.Violation(session, $"{m.Type} received in an established session");
                     return;
                 default:
-                    if (!realm.Handle(session, m)) return;
+                    // A role with a dynamic authorizer is asked first, outside the realm's lock.
+                    var answer = await realm.AskAuthorizerAsync(session, m, cancellationToken).ConfigureAwait(false);
+                    if (!realm.Handle(session, m, answer)) return;
                     break;
             }
         }

@@ -27,4 +27,13 @@ internal static partial class RouterLog
 
     [LoggerMessage(2006, LogLevel.Information, "Refused a session: {Reason}: {Message}")]
     public static partial void SessionRefused(this ILogger logger, string reason, string message);
+
+    [LoggerMessage(2020, LogLevel.Debug, "Session {SessionId} (authrole '{AuthRole}') was refused to {Action} '{Uri}'.")]
+    public static partial void ActionDenied(this ILogger logger, long sessionId, string authRole, string action, string uri);
+
+    [LoggerMessage(2021, LogLevel.Warning, "The authorizer of authrole '{AuthRole}' failed to decide whether session {SessionId} may {Action} '{Uri}'; denied.")]
+    public static partial void AuthorizerFailed(this ILogger logger, Exception exception, long sessionId, string authRole, string action, string uri);
+
+    [LoggerMessage(2022, LogLevel.Warning, "The authorizer of authrole '{AuthRole}' did not decide within {TimeoutMs} ms whether session {SessionId} may {Action} '{Uri}'; denied.")]
+    public static partial void AuthorizerTimedOut(this ILogger logger, long sessionId, string authRole, string action, string uri, double timeoutMs);
 }

@@ -112,6 +112,8 @@ internal sealed class Registration : IUriEntry
     public required string Uri { get; init; }
     public required WampMatch Match { get; init; }
     public required WampInvokePolicy Invoke { get; init; }
+    /// <summary>The authrole of the session that created it: in a configured realm only that role may join it.</summary>
+    public required string AuthRole { get; init; }
     public List<(RouterSession Session, bool DiscloseCaller)> Callees { get; } = new();
     public int NextRoundRobin { get; set; }
 }
