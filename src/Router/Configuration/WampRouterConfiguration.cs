@@ -1,0 +1,190 @@
+using System.Net;
+using System.Text.Json;
+
+namespace WampContracts.Router.Configuration;
+
+/// <summary>
+/// A router configuration read from a Crossbar.io-shaped <c>config.json</c> (<c>workers[].realms[]</c> with roles and
+/// permissions, <c>workers[].transports[]</c> with endpoint, paths, auth and TLS), so the same file serves a realm on
+/// this router and on Crossbar.io. Anything this router does not support is refused with the JSON path of the setting,
+/// never silently ignored. See docs/security.md, "Configuration file".
+/// </summary>
+public sealed class WampRouterConfiguration
+{
+    internal WampRouterConfiguration(string file, IReadOnlyList<WampRealmOptions> realms, WampTransportConfiguration? transport)
+    {
+        File = file;
+        Realms = realms;
+        Transport = transport;
+    }
+
+    /// <summary>Where the configuration was read from (a file path, or the name given to <see cref="Parse"/>).</summary>
+    public string File { get; }
+
+    /// <summary>The realms, each with its roles and permissions.</summary>
+    public IReadOnlyList<WampRealmOptions> Realms { get; }
+
+    /// <summary>The listening transport; null when the file has none (the router's defaults then apply).</summary>
+    public WampTransportConfiguration? Transport { get; }
+
+    /// <summary>Reads and checks a configuration file; <see cref="WampConfigurationException"/> names what is wrong and where.</summary>
+    public static WampRouterConfiguration Load(string path)
+    {
+        string json;
+        try
+        {
+            json = System.IO.File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new WampConfigurationException(path, "$", $"cannot read the file: {e.Message}");
+        }
+        return Parse(json, path, Path.GetDirectoryName(Path.GetFullPath(path)));
+    }
+
+    /// <summary>
+    /// Parses and checks a configuration. <paramref name="file"/> names it in errors; relative file paths in it (TLS key
+    /// and certificate) are taken from <paramref name="baseDirectory"/> (default: the current directory).
+    /// </summary>
+    public static WampRouterConfiguration Parse(string json, string file = "config.json", string? baseDirectory = null) =>
+        new ConfigurationReader(file, baseDirectory ?? Directory.GetCurrentDirectory()).Read(json);
+
+    /// <summary>
+    /// Router options serving this configuration: its realms (<see cref="WampRouterOptions.RealmSettings"/>), and its
+    /// transport's address, port and message size limit. <paramref name="port"/> overrides the file's port (0: any
+    /// free port). Sections the router cannot apply yet are refused here with <see cref="WampConfigurationException"/>.
+    /// </summary>
+    public WampRouterOptions ToOptions(int? port = null)
+    {
+        if (port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(port), port, "a TCP port is 0 to 65535");
+        ApplyAuthenticationAndTls();
+        var endpoint = Transport?.Endpoint;
+        return new WampRouterOptions
+        {
+            Address = endpoint is null ? IPAddress.Loopback : endpoint.Address,
+            Port = port ?? endpoint?.Port ?? 0,
+            MaxMessageSize = Transport?.MaxMessageSize ?? new WampRouterOptions().MaxMessageSize,
+            RealmSettings = Realms,
+        };
+    }
+
+    /// <summary>
+    /// Maps the transport's <c>auth</c> section, TLS key and certificate and allowed origins onto the router's
+    /// authentication, TLS and Origin settings. Those settings do not exist in this router yet: until they do, a file
+    /// that has any of these sections is refused, naming it, rather than served without them.
+    /// </summary>
+    private void ApplyAuthenticationAndTls()
+    {
+        if (Transport is not { } transport) return;
+        if (transport.Auth is not null)
+            throw new WampConfigurationException(File, transport.AuthJsonPath, "authentication settings are not supported yet by this router; remove \"auth\" (sessions then join as authrole \"anonymous\")");
+        if (transport.Endpoint.Tls is not null)
+            throw new WampConfigurationException(File, transport.EndpointJsonPath + ".tls", "TLS is not supported yet by this router");
+        if (transport.AllowedOrigins is not null || transport.AllowNullOrigin is not null)
+            throw new WampConfigurationException(File, transport.OptionsJsonPath, "Origin checks (allowed_origins, allow_null_origin) are not supported yet by this router");
+    }
+}
+
+/// <summary>A configuration that cannot be read or served: <see cref="JsonPath"/> says where, <see cref="Problem"/> what.</summary>
+public sealed class WampConfigurationException(string file, string jsonPath, string problem)
+    : Exception($"{file}: {jsonPath}: {problem}")
+{
+    /// <summary>The file (or name) the configuration came from.</summary>
+    public string File { get; } = file;
+
+    /// <summary>The setting at fault, e.g. <c>$.workers[0].realms[0].roles[1].permissions[0].match</c>.</summary>
+    public string JsonPath { get; } = jsonPath;
+
+    public string Problem { get; } = problem;
+}
+
+/// <summary>
+/// The router's listening transport (Crossbar.io's <c>type: websocket</c>, or <c>type: web</c> with one WebSocket path
+/// service): its endpoint, the WebSocket's path and options, and its authentication methods.
+/// </summary>
+public sealed record WampTransportConfiguration
+{
+    /// <summary><c>websocket</c> or <c>web</c>.</summary>
+    public required string Type { get; init; }
+
+    public required WampEndpointConfiguration Endpoint { get; init; }
+
+    /// <summary>
+    /// The path of the WebSocket (<c>/ws</c> for a web transport's <c>paths: {"ws": …}</c>; <c>/</c> for a websocket
+    /// transport). This router answers WAMP on every path, so clients written for the file's path connect as they would
+    /// to Crossbar.io.
+    /// </summary>
+    public string Path { get; init; } = "/";
+
+    /// <summary>The WebSocket's <c>options.max_message_size</c>, in bytes.</summary>
+    public int? MaxMessageSize { get; init; }
+
+    /// <summary>The WebSocket's <c>options.allowed_origins</c> (Crossbar.io's patterns, <c>*</c> as wildcard).</summary>
+    public IReadOnlyList<string>? AllowedOrigins { get; init; }
+
+    /// <summary>The WebSocket's <c>options.allow_null_origin</c>.</summary>
+    public bool? AllowNullOrigin { get; init; }
+
+    /// <summary>The transport's (or WebSocket path service's) <c>auth</c> section.</summary>
+    public WampAuthConfiguration? Auth { get; init; }
+
+    internal string EndpointJsonPath { get; init; } = "$";
+    internal string OptionsJsonPath { get; init; } = "$";
+    internal string AuthJsonPath { get; init; } = "$";
+}
+
+/// <summary>A listening TCP endpoint (Crossbar.io's <c>endpoint</c>: <c>port</c>, <c>interface</c>, <c>version</c>, <c>tls</c>).</summary>
+public sealed record WampEndpointConfiguration
+{
+    public required int Port { get; init; }
+
+    /// <summary>The <c>interface</c> to listen on; absent, every interface (as Crossbar.io does): 0.0.0.0, or :: for <see cref="Version"/> 6.</summary>
+    public required IPAddress Address { get; init; }
+
+    /// <summary>4 or 6.</summary>
+    public int Version { get; init; } = 4;
+
+    public WampTlsConfiguration? Tls { get; init; }
+}
+
+/// <summary>Crossbar.io's <c>endpoint.tls</c>: PEM files of the server's private key and certificate, as full paths.</summary>
+public sealed record WampTlsConfiguration(string Key, string Certificate);
+
+/// <summary>A transport's <c>auth</c> section: the authentication methods it accepts, each with its principals.</summary>
+public sealed record WampAuthConfiguration
+{
+    public WampAnonymousAuthConfiguration? Anonymous { get; init; }
+    public WampTicketAuthConfiguration? Ticket { get; init; }
+    public WampCraAuthConfiguration? WampCra { get; init; }
+    public WampCryptosignAuthConfiguration? Cryptosign { get; init; }
+}
+
+/// <summary><c>auth.anonymous</c> (<c>type: static</c>): the role, and optionally authid and realm, of anonymous sessions.</summary>
+public sealed record WampAnonymousAuthConfiguration(string? Role, string? AuthId, string? Realm);
+
+/// <summary><c>auth.ticket</c> (<c>type: static</c>): tickets by authid.</summary>
+public sealed record WampTicketAuthConfiguration(IReadOnlyDictionary<string, WampTicketPrincipal> Principals);
+
+/// <summary>One ticket principal. Its <see cref="object.ToString"/> leaves the ticket out.</summary>
+public sealed record WampTicketPrincipal(string Ticket, string? Role)
+{
+    public override string ToString() => $"WampTicketPrincipal {{ Role = {Role} }}";
+}
+
+/// <summary><c>auth.wampcra</c> (<c>type: static</c>): secrets by authid.</summary>
+public sealed record WampCraAuthConfiguration(IReadOnlyDictionary<string, WampCraUser> Users);
+
+/// <summary>
+/// One WAMP-CRA user: a secret, or with <see cref="Salt"/> (and <see cref="Iterations"/>, <see cref="KeyLength"/>) a
+/// key derived from it by PBKDF2. Its <see cref="object.ToString"/> leaves the secret out.
+/// </summary>
+public sealed record WampCraUser(string Secret, string? Role, string? Salt, int? Iterations, int? KeyLength)
+{
+    public override string ToString() => $"WampCraUser {{ Role = {Role}, Salted = {Salt is not null} }}";
+}
+
+/// <summary><c>auth.cryptosign</c> (<c>type: static</c>): authorized Ed25519 public keys by authid.</summary>
+public sealed record WampCryptosignAuthConfiguration(IReadOnlyDictionary<string, WampCryptosignPrincipal> Principals);
+
+/// <summary>One cryptosign principal: its public keys (64 hexadecimal digits each), role and realm.</summary>
+public sealed record WampCryptosignPrincipal(IReadOnlyList<string> AuthorizedKeys, string? Role, string? Realm);
