@@ -1,12 +1,16 @@
 using System.Globalization;
 using WampContracts.Hosting;
 using WampContracts.Router;
+using WampContracts.Router.Configuration;
 
 // The standalone router: dotnet run --project src/Router -- --port 8080 --realm realm1
+// or, with realms, roles and the listening endpoint from a Crossbar.io-shaped file: -- --config config.json
 // Prints one line with its URL once it listens. SIGTERM, SIGINT (Ctrl+C) or SIGQUIT, once or repeatedly, start one
 // graceful shutdown: it prints "stopping", says GOODBYE (wamp.close.system_shutdown) to every session, closes the
 // listener and exits with code 0, after at most --shutdown-timeout seconds whatever is still running.
 int port = 8080;
+bool portGiven = false;
+string? configPath = null;
 var realms = new List<string>();
 TimeSpan shutdownTimeout = ShutdownSignal.DefaultTimeout;
 for (int i = 0; i < args.Length; i++)
@@ -15,7 +19,11 @@ for (int i = 0; i < args.Length; i++)
     {
         case "--port" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p is >= 0 and <= 65535:
             port = p;
+            portGiven = true;
             i++;
+            break;
+        case "--config" when i + 1 < args.Length:
+            configPath = args[++i];
             break;
         case "--realm" when i + 1 < args.Length:
             realms.Add(args[++i]);
@@ -26,7 +34,10 @@ for (int i = 0; i < args.Length; i++)
             break;
         case "--help" or "-h":
             Console.WriteLine("usage: WampContracts.Router [--port N (default 8080, 0 = any free port)] [--realm NAME]... [--shutdown-timeout SECONDS (default 10)]");
-            Console.WriteLine("Without --realm, any realm is created on first use (development mode).");
+            Console.WriteLine("       WampContracts.Router --config FILE [--port N (overrides the file's port)] [--shutdown-timeout SECONDS]");
+            Console.WriteLine("Without --realm or --config, any realm is created on first use (development mode).");
+            Console.WriteLine("--config reads a Crossbar.io-shaped config.json: realms, roles and permissions, and the listening endpoint");
+            Console.WriteLine("(see docs/security.md). An invalid file is refused with the JSON path of the setting (exit code 2).");
             Console.WriteLine("SIGTERM, SIGINT (Ctrl+C) or SIGQUIT, however often, start one graceful shutdown: GOODBYE");
             Console.WriteLine("(wamp.close.system_shutdown) to every session, then the listener closes. Past --shutdown-timeout");
             Console.WriteLine("seconds the router exits anyway; the exit code is 0 either way.");
@@ -37,20 +48,44 @@ for (int i = 0; i < args.Length; i++)
     }
 }
 
+WampRouterOptions options;
+if (configPath is not null)
+{
+    if (realms.Count > 0)
+    {
+        Console.Error.WriteLine("--realm and --config exclude each other: list the realms in the file");
+        return 2;
+    }
+    try
+    {
+        options = WampRouterConfiguration.Load(configPath).ToOptions(portGiven ? port : null);
+    }
+    catch (WampConfigurationException e)
+    {
+        Console.Error.WriteLine(e.Message);
+        return 2;
+    }
+    realms.AddRange(options.RealmSettings!.Select(r => r.Name));
+}
+else
+{
+    options = new WampRouterOptions { Port = port, Realms = realms.Count > 0 ? realms : null };
+}
+
 // Before anything starts, so a signal during startup is kept and acted on once the router is up.
 var shutdown = ShutdownSignal.Listen();
 
 WampRouter router;
 try
 {
-    router = await WampRouter.StartAsync(new WampRouterOptions { Port = port, Realms = realms.Count > 0 ? realms : null });
+    router = await WampRouter.StartAsync(options);
 }
 catch (IOException e)
 {
-    Console.Error.WriteLine($"cannot listen on 127.0.0.1:{port}: {e.Message}");
+    Console.Error.WriteLine($"cannot listen on {options.Address}:{options.Port}: {e.Message}");
     return 1;
 }
-Console.WriteLine($"WAMP router listening on {router.Url} (realms: {(realms.Count > 0 ? string.Join(", ", realms) : "any, created on first use")})");
+Console.WriteLine($"WAMP router listening on {router.Url} (realms: {(realms.Count > 0 ? string.Join(", ", realms) : configPath is null ? "any, created on first use" : "none")})");
 
 await shutdown.Requested;
 Console.WriteLine("stopping");

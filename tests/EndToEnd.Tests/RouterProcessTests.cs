@@ -74,6 +74,49 @@ public sealed class RouterProcessTests
     }
 
     [Fact]
+    public async Task The_standalone_router_serves_the_realms_and_rules_of_a_config_file()
+    {
+        var (router, url) = await StartRouterAsync("--config", Path.Combine(AppContext.BaseDirectory, "RouterConfig", "config.json"));
+        await using var _ = router;
+        Assert.Contains("(realms: bank)", router.Log);
+        var refused = await Assert.ThrowsAsync<WampConnectionException>(() => WampSession.ConnectAsync(url, "realm1"));
+        Assert.Equal("wamp.error.no_such_realm", refused.Reason);
+
+        // Our client joins as "anonymous", which the file allows to call and subscribe under com.bank., and nothing else.
+        await using var session = await WampSession.ConnectAsync(new Uri(url, "ws"), "bank");
+        var call = await Assert.ThrowsAsync<WampException>(() => session.CallAsync("com.bank.balance"));
+        Assert.Equal("wamp.error.no_such_procedure", call.Uri);
+        var register = await Assert.ThrowsAsync<WampException>(() => session.RegisterAsync("com.bank.balance", static (inv, _) => ValueTask.FromResult(inv.Payload)));
+        Assert.Equal("wamp.error.not_authorized", register.Uri);
+        var meta = await Assert.ThrowsAsync<WampException>(() => session.CallAsync("wamp.session.count"));
+        Assert.Equal("wamp.error.not_authorized", meta.Uri);
+
+        router.Terminate();
+        Assert.Equal(0, await router.WaitForExitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task An_invalid_config_file_is_refused_naming_the_setting_with_exit_code_2()
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "WampContracts.Router.dll");
+        string file = Path.Combine(Path.GetTempPath(), $"wampcontracts-config-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, """
+            {"version": 2, "workers": [{"type": "router", "realms": [{"name": "bank", "roles": [{"name": "anonymous",
+                "permissions": [{"uri": "com.bank.", "match": "prefix", "allow": {"call": true, "subscribe": "yes"}}]}]}]}]}
+            """);
+        try
+        {
+            await using var router = PeerProcess.Start("dotnet", [dll, "--config", file], Bound);
+            Assert.Equal(2, await router.WaitForExitAsync(Bound));
+            Assert.Contains($"{file}: $.workers[0].realms[0].roles[0].permissions[0].allow.subscribe: expected true or false", router.Log);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task Bad_arguments_are_refused_with_a_message_and_exit_code_2()
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "WampContracts.Router.dll");
