@@ -298,10 +298,18 @@ public class AuthorizationTests
         { "register", "com.shop.orders.get", false },
         { "register", "com.svc.orders.get", true }, // prefix com.svc.
         { "register", "com.svc.x.internal", false }, // wildcard com.svc..internal allows nothing
+        { "register", "com.reg.one", true }, // exact
+        { "register", "com.reg.x.two", true }, // wildcard com.reg..two
+        { "register", "com.reg.x.three", false },
         { "subscribe", "com.shop.orders.created", true }, // prefix com.shop.orders. with subscribe
         { "subscribe", "com.shop.items.created", false },
+        { "subscribe", "com.shop.items.changed", true }, // wildcard com.shop..changed
+        { "subscribe", "com.shop.status", true }, // exact
         { "publish", "com.shop.orders.created", true },
         { "publish", "com.shop.items.created", false },
+        { "publish", "com.shop.items.changed", true },
+        { "publish", "com.shop.status", true },
+        { "call", "com.shop.items.changed", false }, // the wildcard com.shop..changed allows no call, and outranks com.shop.
     };
 
     internal static readonly WampRole Ranked = new()
@@ -317,6 +325,10 @@ public class AuthorizationTests
             new("com.shop.admin.delete") { Call = true },
             new("com.svc.", WampMatch.Prefix) { Register = true },
             new("com.svc..internal", WampMatch.Wildcard),
+            new("com.reg.one") { Register = true },
+            new("com.reg..two", WampMatch.Wildcard) { Register = true },
+            new("com.shop..changed", WampMatch.Wildcard) { Publish = true, Subscribe = true },
+            new("com.shop.status") { Publish = true, Subscribe = true },
         ],
     };
 
