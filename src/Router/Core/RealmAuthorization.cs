@@ -4,7 +4,8 @@ namespace WampContracts.Router.Core;
 
 /// <summary>
 /// The authorization rules of one configured realm, compiled once when the router starts (and checked then, so a
-/// wrong rule fails at startup, not at the first request). Read-only afterwards, so safe from any realm's lock.
+/// wrong rule fails at startup, not at the first request), and never changed afterwards. A realm that empties and is
+/// created again gets the same instance, so lookups do not rely on the realm's lock (see <see cref="RoleRules.Decide"/>).
 /// </summary>
 internal sealed class RealmAuthorization
 {
@@ -102,6 +103,10 @@ internal sealed class RoleRules(WampAuthorizer? authorizer)
     private readonly RuleSpace _normal = new();
     private readonly RuleSpace _reserved = new();
 
+    // The indexes' lookups reuse a work list (WildcardTree), so one lookup at a time; uncontended but for a realm
+    // that was emptied and created again while its last request was being decided.
+    private readonly Lock _lookup = new();
+
     public WampAuthorizer? Authorizer { get; } = authorizer;
 
     public bool Add(WampPermission permission, int index)
@@ -119,6 +124,11 @@ internal sealed class RoleRules(WampAuthorizer? authorizer)
     /// <c>match</c> prefix or wildcard): a pattern is allowed only when every URI it can match would be.
     /// </summary>
     public Verdict Decide(WampAction action, string uri, WampMatch match)
+    {
+        lock (_lookup) return DecideLocked(action, uri, match);
+    }
+
+    private Verdict DecideLocked(WampAction action, string uri, WampMatch match)
     {
         if (match == WampMatch.Exact || (match == WampMatch.Wildcard && !UriPatterns.HasWildcard(uri)))
         {
