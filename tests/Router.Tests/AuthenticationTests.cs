@@ -216,6 +216,20 @@ public class AuthenticationTests
     }
 
     [Fact]
+    public async Task A_flood_of_offered_methods_is_echoed_only_in_part()
+    {
+        await using var router = Router(AllMethods);
+        await using var client = RawClient.Connect(router);
+        string methods = JsonSerializer.Serialize(Enumerable.Range(0, 10_000).Select(i => new string('m', 100) + i));
+        Hello(client, methods, "joe");
+        var abort = await client.ReceiveAsync(WampMessageType.Abort);
+        Assert.Equal(WampUris.NoMatchingAuthMethod, abort.Uri);
+        string message = abort.Dict.GetString("message"u8)!;
+        Assert.Contains("(10000 in all)", message);
+        Assert.True(message.Length < 1000, message);
+    }
+
+    [Fact]
     public async Task Open_realms_still_welcome_everyone_as_anonymous()
     {
         await using var router = WampRouter.CreateInMemory(new WampRouterOptions { Realms = ["realm1"] });

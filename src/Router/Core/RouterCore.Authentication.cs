@@ -35,7 +35,7 @@ internal sealed partial class RouterCore
         if (authenticator is null)
         {
             Refuse(session, WampUris.NoMatchingAuthMethod,
-                $"realm '{realm}' accepts none of the offered authentication methods ({string.Join(", ", offered)}); it accepts {string.Join(", ", accepted.Select(a => a.AuthMethod))}");
+                $"realm '{realm}' accepts none of the offered authentication methods ({Offered(offered)}); it accepts {string.Join(", ", accepted.Select(a => a.AuthMethod))}");
             return false;
         }
         string method = authenticator.AuthMethod;
@@ -220,6 +220,10 @@ internal sealed partial class RouterCore
         error = "HELLO.Details.authid must be a string";
         return false;
     }
+
+    /// <summary>The offered methods as echoed in an ABORT and the log: a peer may offer thousands, so a few, cut short.</summary>
+    private static string Offered(List<string> offered) =>
+        string.Join(", ", offered.Take(8).Select(m => m.Length <= 40 ? m : m[..40] + "…")) + (offered.Count > 8 ? $", … ({offered.Count} in all)" : "");
 
     /// <summary>An authid as logged: a peer chooses it, so it is cut short.</summary>
     private static string LogText(string? authId) => authId is null ? "(none)" : authId.Length <= 100 ? authId : authId[..100] + "…";
