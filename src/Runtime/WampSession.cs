@@ -185,7 +185,7 @@ public sealed partial class WampSession : IAsyncDisposable
                         string signature;
                         try
                         {
-                            signature = await credential.RespondAsync(new WampChallenge(method, m.Dict), linked.Token).AsTask().WaitAsync(linked.Token).ConfigureAwait(false);
+                            signature = await WithinAsync(credential.RespondAsync(new WampChallenge(method, m.Dict), linked.Token), linked.Token).ConfigureAwait(false);
                         }
                         catch (WampAuthenticationException e)
                         {
@@ -229,7 +229,7 @@ public sealed partial class WampSession : IAsyncDisposable
         {
             try
             {
-                prepared[i] = await methods[i].PrepareAsync(cancellationToken).AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
+                prepared[i] = await WithinAsync(methods[i].PrepareAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -238,6 +238,24 @@ public sealed partial class WampSession : IAsyncDisposable
             }
         }
         return prepared;
+    }
+
+    /// <summary>
+    /// Waits for a credential callback until <paramref name="cancellationToken"/> fires; one that ignores the token is
+    /// left behind, its late failure observed (never an unobserved exception).
+    /// </summary>
+    private static async Task<T> WithinAsync<T>(ValueTask<T> pending, CancellationToken cancellationToken)
+    {
+        var task = pending.AsTask();
+        try
+        {
+            return await task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!task.IsCompleted)
+        {
+            _ = task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            throw;
+        }
     }
 
     /// <summary>Tells the router the session cannot authenticate (ABORT); returns the exception that fails the join.</summary>
