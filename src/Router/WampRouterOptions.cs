@@ -65,7 +65,10 @@ public sealed class WampRouterOptions
     /// </summary>
     public int MaxRealms { get; init; } = 1_000;
 
-    /// <summary>Bound on a new connection's HELLO and on the GOODBYE handshake. Default 10 s.</summary>
+    /// <summary>
+    /// Bound on a new connection's HELLO, on authentication (from HELLO to WELCOME, the authenticators' callbacks
+    /// included) and on the GOODBYE handshake. Default 10 s.
+    /// </summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>The <c>agent</c> announced in WELCOME.</summary>

@@ -56,7 +56,7 @@ public class WampException : Exception
 /// The session could not be opened, or was lost: the router refused it (ABORT), the transport failed or
 /// closed, or the session was closed while the operation waited. <see cref="Reason"/> names the cause as a URI.
 /// </summary>
-public sealed class WampConnectionException : Exception
+public class WampConnectionException : Exception
 {
     public WampConnectionException(string reason, string message, Exception? innerException = null)
         : base(message, innerException) => Reason = reason;
@@ -72,4 +72,21 @@ public sealed class WampConnectionException : Exception
     /// be sent again once it is back (generated callers retry such calls).
     /// </summary>
     public bool Reconnecting { get; init; }
+}
+
+/// <summary>
+/// The session could not be authenticated: the router accepts none of the offered methods, refused the credentials
+/// (ABORT after AUTHENTICATE), or sent a CHALLENGE this session cannot answer (a method it did not offer, or a
+/// malformed one). <see cref="WampConnectionException.Reason"/> is the ABORT reason, e.g. <c>wamp.error.not_authorized</c>.
+/// </summary>
+public sealed class WampAuthenticationException : WampConnectionException
+{
+    public WampAuthenticationException(string reason, string? authMethod, string message, Exception? innerException = null)
+        : base(reason, message, innerException) => AuthMethod = authMethod;
+
+    /// <summary>The method that was being run when authentication failed; null when none was chosen.</summary>
+    public string? AuthMethod { get; }
+
+    /// <summary>The ABORT reason a client sends when it cannot answer a CHALLENGE (Autobahn's).</summary>
+    public const string CannotAuthenticate = "wamp.error.cannot_authenticate";
 }

@@ -45,6 +45,12 @@ public sealed class WampSessionOptions
     /// <summary>When a procedure handler throws something that is not a <see cref="WampException"/>, send its type and message to the caller. Off by default: internal details stay inside.</summary>
     public bool IncludeExceptionDetails { get; init; }
 
+    /// <summary>
+    /// How the session authenticates (ticket, WAMP-CRA, cryptosign, ...), at the first join and at every
+    /// reconnection. Null (the default): it joins as <c>anonymous</c>. See docs/security.md.
+    /// </summary>
+    public WampAuthentication? Authentication { get; init; }
+
     /// <summary>The <c>agent</c> announced in HELLO.</summary>
     public string Agent { get; init; } = "WampContracts/" + typeof(WampSessionOptions).Assembly.GetName().Version?.ToString(3);
 

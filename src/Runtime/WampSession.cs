@@ -44,6 +44,18 @@ public sealed partial class WampSession : IAsyncDisposable
     /// <summary>The WELCOME details (roles, features, authid, authrole, ...).</summary>
     public WampDict WelcomeDetails => _connection.WelcomeDetails;
 
+    /// <summary>The identity the router authenticated this session as (<c>WELCOME.Details.authid</c>).</summary>
+    public string? AuthId => WelcomeDetails.GetString("authid"u8);
+
+    /// <summary>The role the router granted (<c>WELCOME.Details.authrole</c>).</summary>
+    public string? AuthRole => WelcomeDetails.GetString("authrole"u8);
+
+    /// <summary>The authentication method the router ran (<c>WELCOME.Details.authmethod</c>), e.g. <c>ticket</c>.</summary>
+    public string? AuthMethod => WelcomeDetails.GetString("authmethod"u8);
+
+    /// <summary>Who vouched for the identity (<c>WELCOME.Details.authprovider</c>), e.g. <c>static</c> or <c>dynamic</c>.</summary>
+    public string? AuthProvider => WelcomeDetails.GetString("authprovider"u8);
+
     /// <summary>True while the session is joined; false while it reconnects and once it has ended.</summary>
     public bool IsConnected => Volatile.Read(ref _terminated) == 0 && !_connection.IsLost;
 
@@ -79,6 +91,7 @@ public sealed partial class WampSession : IAsyncDisposable
     public static async Task<WampSession> JoinAsync(Func<CancellationToken, Task<IWampTransport>> connect, string realm, WampSessionOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connect);
+        options?.Authentication?.Validate();
         var transport = await connect(cancellationToken).ConfigureAwait(false);
         var session = await JoinAsync(transport, realm, options, cancellationToken).ConfigureAwait(false);
         session._reconnectTransport = connect;
@@ -93,6 +106,7 @@ public sealed partial class WampSession : IAsyncDisposable
         if (!WampUris.IsValidLoose(realm))
             throw new ArgumentException($"'{realm}' is not a valid realm URI.", nameof(realm));
         options ??= new WampSessionOptions();
+        options.Authentication?.Validate();
         var session = new WampSession(transport, realm, options);
         try
         {
@@ -113,15 +127,19 @@ public sealed partial class WampSession : IAsyncDisposable
     private async Task HandshakeAsync(Connection connection, CancellationToken cancellationToken)
     {
         var transport = connection.Transport;
-        var hello = WampFrameWriter.Start(WampMessageType.Hello).String(Realm);
-        WriteHelloDetails(hello.Json);
-        var frame = hello.ToFrame();
         using var timeout = new CancellationTokenSource(_options.ConnectTimeout, _options.TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
         try
         {
+            // Credentials are asked for at every join, so a reconnection presents fresh ones.
+            var credentials = await PrepareCredentialsAsync(linked.Token).ConfigureAwait(false);
+            var hello = WampFrameWriter.Start(WampMessageType.Hello).String(Realm);
+            WriteHelloDetails(hello.Json, credentials);
+            var frame = hello.ToFrame();
             await transport.SendAsync(frame.Memory, linked.Token).ConfigureAwait(false);
             frame.Release();
+            string? method = null; // the authentication method the router chose, once it sent a CHALLENGE
+            int challenges = 0;
             while (true)
             {
                 var r = await transport.ReceiveAsync(linked.Token).ConfigureAwait(false);
@@ -146,9 +164,42 @@ public sealed partial class WampSession : IAsyncDisposable
                         return;
                     case WampMessageType.Abort:
                         string text = m.Dict.GetString("message"u8) ?? (m.Payload.HasArguments ? m.Payload.ToString() : "");
-                        throw new WampConnectionException(m.Uri ?? "", $"The router refused the session to realm '{Realm}': {m.Uri}{(text.Length > 0 ? " (" + text + ")" : "")}");
+                        string refusal = $"{m.Uri}{(text.Length > 0 ? " (" + text + ")" : "")}";
+                        // After AUTHENTICATE, any ABORT is the router's verdict on the credentials.
+                        if (method is not null || WampUris.IsAuthenticationFailure(m.Uri))
+                            throw new WampAuthenticationException(m.Uri ?? "", method,
+                                $"The router refused to authenticate the session to realm '{Realm}'{(method is null ? "" : $" by '{method}'")}: {refusal}");
+                        throw new WampConnectionException(m.Uri ?? "", $"The router refused the session to realm '{Realm}': {refusal}");
                     case WampMessageType.Challenge:
-                        throw new WampConnectionException(WampUris.NotAuthorized, $"The router asks for '{m.Uri}' authentication, which this session was not configured for.");
+                        method = m.Uri ?? "";
+                        // WAMP allows a second round (two-factor); more than that is a router going in circles.
+                        if (++challenges > MaxChallenges)
+                            throw await RefuseChallengeAsync(transport, WampUris.ProtocolViolation, method, $"The router sent more than {MaxChallenges} CHALLENGEs.", linked.Token).ConfigureAwait(false);
+                        var credential = credentials.FirstOrDefault(c => c.Credential.AuthMethod == method);
+                        if (credential is null)
+                        {
+                            string offered = string.Join(", ", credentials.Select(c => c.Credential.AuthMethod));
+                            throw await RefuseChallengeAsync(transport, WampAuthenticationException.CannotAuthenticate, method,
+                                $"The router asks for '{method}' authentication, which this session was not configured for (it offered {offered}).", linked.Token).ConfigureAwait(false);
+                        }
+                        string signature;
+                        try
+                        {
+                            signature = await WithinAsync(credential.RespondAsync(new WampChallenge(method, m.Dict), linked.Token), linked.Token).ConfigureAwait(false);
+                        }
+                        catch (WampAuthenticationException e)
+                        {
+                            throw await RefuseChallengeAsync(transport, e.Reason, method, e.Message, linked.Token).ConfigureAwait(false);
+                        }
+                        catch (Exception e) when (e is not OperationCanceledException)
+                        {
+                            throw await RefuseChallengeAsync(transport, WampAuthenticationException.CannotAuthenticate, method,
+                                $"Answering the router's '{method}' CHALLENGE failed: {e.Message}", linked.Token, e).ConfigureAwait(false);
+                        }
+                        var authenticate = WampFrameWriter.Start(WampMessageType.Authenticate).String(signature).EmptyDict().ToFrame();
+                        await transport.SendAsync(authenticate.Memory, linked.Token).ConfigureAwait(false);
+                        authenticate.Release();
+                        break;
                     default:
                         throw new WampConnectionException(WampUris.ProtocolViolation, $"The router answered HELLO with {m.Type}.");
                 }
@@ -165,7 +216,69 @@ public sealed partial class WampSession : IAsyncDisposable
         }
     }
 
-    private void WriteHelloDetails(System.Text.Json.Utf8JsonWriter w)
+    /// <summary>Rounds of CHALLENGE a join answers (WAMP allows two, for two-factor methods).</summary>
+    private const int MaxChallenges = 2;
+
+    /// <summary>The configured credentials made ready for one handshake (none: anonymous).</summary>
+    private async Task<WampCredential.Responder[]> PrepareCredentialsAsync(CancellationToken cancellationToken)
+    {
+        var methods = _options.Authentication?.Methods;
+        if (methods is null) return [];
+        var prepared = new WampCredential.Responder[methods.Count];
+        for (int i = 0; i < prepared.Length; i++)
+        {
+            try
+            {
+                prepared[i] = await WithinAsync(methods[i].PrepareAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                throw new WampAuthenticationException(WampAuthenticationException.CannotAuthenticate, methods[i].AuthMethod,
+                    $"Getting the '{methods[i].AuthMethod}' credential failed: {e.Message}", e);
+            }
+        }
+        return prepared;
+    }
+
+    /// <summary>
+    /// Waits for a credential callback until <paramref name="cancellationToken"/> fires; one that ignores the token is
+    /// left behind, its late failure observed (never an unobserved exception).
+    /// </summary>
+    private static async Task<T> WithinAsync<T>(ValueTask<T> pending, CancellationToken cancellationToken)
+    {
+        var task = pending.AsTask();
+        try
+        {
+            return await task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!task.IsCompleted)
+        {
+            _ = task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            throw;
+        }
+    }
+
+    /// <summary>Tells the router the session cannot authenticate (ABORT); returns the exception that fails the join.</summary>
+    private static async Task<WampAuthenticationException> RefuseChallengeAsync(IWampTransport transport, string reason, string method, string message, CancellationToken cancellationToken, Exception? error = null)
+    {
+        var w = WampFrameWriter.Start(WampMessageType.Abort);
+        w.Json.WriteStartObject();
+        w.Json.WriteString("message"u8, message);
+        w.Json.WriteEndObject();
+        var abort = w.String(reason).ToFrame();
+        try
+        {
+            await transport.SendAsync(abort.Memory, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The join fails either way; the ABORT only tells the router why.
+        }
+        abort.Release();
+        return new WampAuthenticationException(reason, method, message, error);
+    }
+
+    private void WriteHelloDetails(System.Text.Json.Utf8JsonWriter w, WampCredential.Responder[] credentials)
     {
         // Announce exactly the advanced features this runtime implements (see docs/wire-format.md).
         w.WriteStartObject();
@@ -177,8 +290,22 @@ public sealed partial class WampSession : IAsyncDisposable
         WriteRole(w, "subscriber"u8, ["pattern_based_subscription", "publisher_identification", "subscription_revocation"]);
         w.WriteEndObject();
         w.WriteStartArray("authmethods"u8);
-        w.WriteStringValue("anonymous"u8);
+        if (credentials.Length == 0) w.WriteStringValue("anonymous"u8);
+        foreach (var c in credentials) w.WriteStringValue(c.Credential.AuthMethod);
         w.WriteEndArray();
+        var auth = _options.Authentication;
+        if (auth is not null)
+        {
+            if (auth.AuthId is not null) w.WriteString("authid"u8, auth.AuthId);
+            if (auth.AuthRole is not null) w.WriteString("authrole"u8, auth.AuthRole);
+            var extra = (System.Text.Json.Nodes.JsonObject?)auth.AuthExtra?.DeepClone() ?? [];
+            foreach (var c in credentials) c.AddAuthExtra(extra);
+            if (extra.Count > 0)
+            {
+                w.WritePropertyName("authextra"u8);
+                extra.WriteTo(w);
+            }
+        }
         w.WriteEndObject();
 
         static void WriteRole(System.Text.Json.Utf8JsonWriter w, ReadOnlySpan<byte> role, string[] features)

@@ -32,9 +32,9 @@ internal static class Peers
     }
 
     /// <summary>Starts the fox-wamp router on a free port and returns its URL.</summary>
-    public static async Task<(PeerProcess Process, Uri Url)> StartFoxWampAsync()
+    public static async Task<(PeerProcess Process, Uri Url)> StartFoxWampAsync(params string[] options)
     {
-        var process = PeerProcess.Start("node", ["fox-router.js", "--port", "0", "--lifetime", "120"], TimeSpan.FromSeconds(130), Directory);
+        var process = PeerProcess.Start("node", ["fox-router.js", "--port", "0", "--lifetime", "120", .. options], TimeSpan.FromSeconds(130), Directory);
         string line = await process.WaitForLineAsync("READY fox-wamp", Bound);
         return (process, new Uri(line.Split(' ').Last()));
     }
@@ -48,6 +48,18 @@ internal static class Peers
         int exit = await process.WaitForExitAsync(Bound);
         Assert.True(exit == 0 && process.Log.Contains("DONE"), $"caller.py {string.Join(' ', scenario)} failed (exit {exit}):\n{process.Log}");
         return ParseLines(process.Log);
+    }
+
+    /// <summary>Runs peers/auth.js: Autobahn|JS joins with one authentication method; returns its one JSON line.</summary>
+    public static async Task<JsonElement> RunJsAuthAsync(Uri url, string method, string? authId, string secret)
+    {
+        string[] identity = authId is null ? [] : ["--authid", authId];
+        await using var process = PeerProcess.Start("node", ["auth.js", "--url", url.ToString(), "--authmethod", method, .. identity, "--secret", secret, "--lifetime", "20"],
+            TimeSpan.FromSeconds(30), Directory);
+        int exit = await process.WaitForExitAsync(Bound);
+        var lines = ParseLines(process.Log);
+        Assert.True(exit == 0 && lines.Count == 1, $"auth.js {method} failed (exit {exit}):\n{process.Log}");
+        return lines[0];
     }
 
     public static PeerProcess StartPython(Uri url, params string[] scenario) =>

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the third-party WAMP peers the interop tests run against; safe to run again.
-#  - Debian: python3-autobahn (Autobahn|Python, run with /usr/bin/python3)
-#  - npm: fox-wamp, autobahn (Autobahn|JS) and ws, at the versions pinned in peers/package-lock.json
+#  - Debian: python3-autobahn (Autobahn|Python, run with /usr/bin/python3; it brings python3-nacl for cryptosign)
+#  - npm: fox-wamp, autobahn (Autobahn|JS, with tweetnacl for cryptosign) and ws, at the versions pinned in peers/package-lock.json
 # Install scripts are skipped: nothing the peers load needs a native build.
 set -euo pipefail
 cd "$(dirname "$0")/peers"

@@ -122,9 +122,9 @@ public class ConfigurationTests
         Assert.Equal(new WampTlsConfiguration("/etc/router/server.key", "/etc/router/server.crt"), transport.Endpoint.Tls);
         var auth = transport.Auth!;
         Assert.Equal(new WampAnonymousAuthConfiguration("anonymous", null, null), auth.Anonymous);
-        Assert.Equal(new WampTicketPrincipal("s3cret-ticket", "backend"), auth.Ticket!.Principals["service"]);
-        Assert.Equal(new WampCraUser("plain-secret", "frontend", null, null, null), auth.WampCra!.Users["alice"]);
-        Assert.Equal(new WampCraUser("salted-secret", "frontend", "salt123", 100, 32), auth.WampCra.Users["bob"]);
+        Assert.Equal(new WampTicketPrincipalConfiguration("s3cret-ticket", "backend"), auth.Ticket!.Principals["service"]);
+        Assert.Equal(new WampCraUserConfiguration("plain-secret", "frontend", null, null, null), auth.WampCra!.Users["alice"]);
+        Assert.Equal(new WampCraUserConfiguration("salted-secret", "frontend", "salt123", 100, 32), auth.WampCra.Users["bob"]);
         var device = auth.Cryptosign!.Principals["device-1"];
         Assert.Equal(("bank", "backend"), (device.Realm, device.Role));
         Assert.Equal(["545efb0a2192db8d43f118e9bf9aee081466e1ef36c708b96ee6f62dddad9122"], device.AuthorizedKeys);

@@ -305,14 +305,14 @@ internal sealed partial class ConfigurationReader(string file, string baseDirect
         RequireStatic(path, dto.Type, "ticket");
         RefuseOthers(path, dto, [], "in ticket authentication (type, principals)");
         if (dto.Principals is null) throw Error(path + ".principals", "missing: static ticket authentication needs principals (by authid)");
-        var principals = new Dictionary<string, WampTicketPrincipal>(StringComparer.Ordinal);
+        var principals = new Dictionary<string, WampTicketPrincipalConfiguration>(StringComparer.Ordinal);
         foreach (var (authid, principal) in dto.Principals)
         {
             string principalPath = path + ".principals" + Member(authid);
             if (principal is null) throw Error(principalPath, "a principal must be an object");
             RefuseOthers(principalPath, principal, [], "in a ticket principal (ticket, role)");
             if (string.IsNullOrEmpty(principal.Ticket)) throw Error(principalPath + ".ticket", "missing: the principal's ticket");
-            principals.Add(authid, new WampTicketPrincipal(principal.Ticket, principal.Role));
+            principals.Add(authid, new WampTicketPrincipalConfiguration(principal.Ticket, principal.Role));
         }
         return new WampTicketAuthConfiguration(principals);
     }
@@ -322,7 +322,7 @@ internal sealed partial class ConfigurationReader(string file, string baseDirect
         RequireStatic(path, dto.Type, "WAMP-CRA");
         RefuseOthers(path, dto, [], "in WAMP-CRA authentication (type, users)");
         if (dto.Users is null) throw Error(path + ".users", "missing: static WAMP-CRA authentication needs users (by authid)");
-        var users = new Dictionary<string, WampCraUser>(StringComparer.Ordinal);
+        var users = new Dictionary<string, WampCraUserConfiguration>(StringComparer.Ordinal);
         foreach (var (authid, user) in dto.Users)
         {
             string userPath = path + ".users" + Member(authid);
@@ -333,7 +333,7 @@ internal sealed partial class ConfigurationReader(string file, string baseDirect
             if (user.Keylen is <= 0) throw Error(userPath + ".keylen", "must be positive");
             if (user.Salt is null && (user.Iterations is not null || user.Keylen is not null))
                 throw Error(userPath + ".salt", "missing: iterations and keylen derive a key from the secret with a salt");
-            users.Add(authid, new WampCraUser(user.Secret, user.Role, user.Salt, user.Iterations, user.Keylen));
+            users.Add(authid, new WampCraUserConfiguration(user.Secret, user.Role, user.Salt, user.Iterations, user.Keylen));
         }
         return new WampCraAuthConfiguration(users);
     }
@@ -343,7 +343,7 @@ internal sealed partial class ConfigurationReader(string file, string baseDirect
         RequireStatic(path, dto.Type, "cryptosign");
         RefuseOthers(path, dto, ["trustroots"], "in cryptosign authentication (type, principals)");
         if (dto.Principals is null) throw Error(path + ".principals", "missing: static cryptosign authentication needs principals (by authid)");
-        var principals = new Dictionary<string, WampCryptosignPrincipal>(StringComparer.Ordinal);
+        var principals = new Dictionary<string, WampCryptosignPrincipalConfiguration>(StringComparer.Ordinal);
         foreach (var (authid, principal) in dto.Principals)
         {
             string principalPath = path + ".principals" + Member(authid);
@@ -355,7 +355,7 @@ internal sealed partial class ConfigurationReader(string file, string baseDirect
                 if (keys[i] is not { } key || !PublicKey().IsMatch(key))
                     throw Error($"{principalPath}.authorized_keys[{i}]", "an Ed25519 public key is 64 hexadecimal digits");
             }
-            principals.Add(authid, new WampCryptosignPrincipal([.. keys.Select(k => k!.ToLowerInvariant())], principal.Role, principal.Realm));
+            principals.Add(authid, new WampCryptosignPrincipalConfiguration([.. keys.Select(k => k!.ToLowerInvariant())], principal.Role, principal.Realm));
         }
         return new WampCryptosignAuthConfiguration(principals);
     }

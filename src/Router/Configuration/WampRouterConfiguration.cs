@@ -163,28 +163,28 @@ public sealed record WampAuthConfiguration
 public sealed record WampAnonymousAuthConfiguration(string? Role, string? AuthId, string? Realm);
 
 /// <summary><c>auth.ticket</c> (<c>type: static</c>): tickets by authid.</summary>
-public sealed record WampTicketAuthConfiguration(IReadOnlyDictionary<string, WampTicketPrincipal> Principals);
+public sealed record WampTicketAuthConfiguration(IReadOnlyDictionary<string, WampTicketPrincipalConfiguration> Principals);
 
 /// <summary>One ticket principal. Its <see cref="object.ToString"/> leaves the ticket out.</summary>
-public sealed record WampTicketPrincipal(string Ticket, string? Role)
+public sealed record WampTicketPrincipalConfiguration(string Ticket, string? Role)
 {
-    public override string ToString() => $"WampTicketPrincipal {{ Role = {Role} }}";
+    public override string ToString() => $"WampTicketPrincipalConfiguration {{ Role = {Role} }}";
 }
 
 /// <summary><c>auth.wampcra</c> (<c>type: static</c>): secrets by authid.</summary>
-public sealed record WampCraAuthConfiguration(IReadOnlyDictionary<string, WampCraUser> Users);
+public sealed record WampCraAuthConfiguration(IReadOnlyDictionary<string, WampCraUserConfiguration> Users);
 
 /// <summary>
 /// One WAMP-CRA user: a secret, or with <see cref="Salt"/> (and <see cref="Iterations"/>, <see cref="KeyLength"/>) a
 /// key derived from it by PBKDF2. Its <see cref="object.ToString"/> leaves the secret out.
 /// </summary>
-public sealed record WampCraUser(string Secret, string? Role, string? Salt, int? Iterations, int? KeyLength)
+public sealed record WampCraUserConfiguration(string Secret, string? Role, string? Salt, int? Iterations, int? KeyLength)
 {
-    public override string ToString() => $"WampCraUser {{ Role = {Role}, Salted = {Salt is not null} }}";
+    public override string ToString() => $"WampCraUserConfiguration {{ Role = {Role}, Salted = {Salt is not null} }}";
 }
 
 /// <summary><c>auth.cryptosign</c> (<c>type: static</c>): authorized Ed25519 public keys by authid.</summary>
-public sealed record WampCryptosignAuthConfiguration(IReadOnlyDictionary<string, WampCryptosignPrincipal> Principals);
+public sealed record WampCryptosignAuthConfiguration(IReadOnlyDictionary<string, WampCryptosignPrincipalConfiguration> Principals);
 
 /// <summary>One cryptosign principal: its public keys (64 hexadecimal digits each), role and realm.</summary>
-public sealed record WampCryptosignPrincipal(IReadOnlyList<string> AuthorizedKeys, string? Role, string? Realm);
+public sealed record WampCryptosignPrincipalConfiguration(IReadOnlyList<string> AuthorizedKeys, string? Role, string? Realm);

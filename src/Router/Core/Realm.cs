@@ -120,8 +120,8 @@ internal sealed partial class Realm(string name, RouterCore router)
         w.WriteNumber("session"u8, s.Id);
         w.WriteString("authid"u8, s.AuthId);
         w.WriteString("authrole"u8, s.AuthRole);
-        w.WriteString("authmethod"u8, "anonymous");
-        w.WriteString("authprovider"u8, "static");
+        w.WriteString("authmethod"u8, s.AuthMethod);
+        w.WriteString("authprovider"u8, s.AuthProvider);
         w.WriteStartObject("transport"u8);
         w.WriteString("type"u8, "websocket");
         w.WriteString("serializer"u8, "json");

@@ -9,7 +9,7 @@ namespace WampContracts.Router.Core;
 /// The transport-independent router: accepts sessions on any <see cref="IWampTransport"/>, runs the HELLO/WELCOME
 /// handshake, and hands each established session's messages to its <see cref="Realm"/>.
 /// </summary>
-internal sealed class RouterCore(WampRouterOptions options)
+internal sealed partial class RouterCore(WampRouterOptions options)
 {
     private readonly ConcurrentDictionary<string, Realm> _realms = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, RouterSession> _sessions = new();
@@ -50,6 +50,7 @@ internal sealed class RouterCore(WampRouterOptions options)
         {
             if (!realms.TryAdd(settings.Name, settings))
                 throw new ArgumentException($"Realm '{settings.Name}' is configured twice.", nameof(options));
+            settings.ValidateAuthentication();
         }
         return realms;
     }
@@ -235,8 +236,16 @@ internal sealed class RouterCore(WampRouterOptions options)
 
         do session.Id = Random.Shared.NextInt64(1, WampMessageParser.MaxId + 1);
         while (!_sessions.TryAdd(session.Id, session));
-        session.AuthId = "anonymous-" + session.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        session.AuthId = WampAnonymousAuthenticator.AnonymousAuthId(session.Id);
+        // A realm with settings authenticates; an open realm (and the development mode) welcomes everyone as anonymous.
+        if (SettingsOf(realmName) is { } settings && !await AuthenticateAsync(session, hello, realmName, settings, cancellationToken).ConfigureAwait(false))
+            return false;
         if (TestAuthRole?.Invoke(hello.Dict) is { } testRole) session.AuthRole = testRole;
+        if (_shuttingDown)
+        {
+            Refuse(session, WampUris.SystemShutdown, "the router is shutting down");
+            return false;
+        }
         var realm = JoinRealm(realmName, session);
         if (realm is null)
         {
@@ -288,8 +297,13 @@ internal sealed class RouterCore(WampRouterOptions options)
         json.WriteString("realm"u8, realm);
         json.WriteString("authid"u8, session.AuthId);
         json.WriteString("authrole"u8, session.AuthRole);
-        json.WriteString("authmethod"u8, "anonymous");
-        json.WriteString("authprovider"u8, "static");
+        json.WriteString("authmethod"u8, session.AuthMethod);
+        json.WriteString("authprovider"u8, session.AuthProvider);
+        if (session.AuthExtra is { } authExtra)
+        {
+            json.WritePropertyName("authextra"u8);
+            authExtra.WriteTo(json);
+        }
         json.WriteStartObject("roles"u8);
         json.WriteStartObject("broker"u8);
         json.WriteStartObject("features"u8);
@@ -375,6 +389,8 @@ internal sealed class RouterCore(WampRouterOptions options)
         _shuttingDown = true;
         foreach (var session in _sessions.Values)
         {
+            // A session still authenticating has not joined: it cannot be said GOODBYE, and it is refused at WELCOME.
+            if (session.Realm is null) continue;
             session.GoodbyeSent = true;
             session.Send(RouterFrames.Goodbye(WampUris.SystemShutdown, "the router is shutting down"));
         }

@@ -28,6 +28,16 @@ internal static partial class RouterLog
     [LoggerMessage(2006, LogLevel.Information, "Refused a session: {Reason}: {Message}")]
     public static partial void SessionRefused(this ILogger logger, string reason, string message);
 
+    // Authentication: the authid is logged (cut to 100 characters), a ticket, secret or signature never.
+    [LoggerMessage(2007, LogLevel.Warning, "Session {SessionId} failed {AuthMethod} authentication as '{AuthId}' on realm '{Realm}': {Reason}.")]
+    public static partial void AuthenticationFailed(this ILogger logger, long sessionId, string authMethod, string authId, string realm, string reason);
+
+    [LoggerMessage(2008, LogLevel.Error, "The {AuthMethod} authenticator of realm '{Realm}' failed for '{AuthId}' (session {SessionId}); the session was refused.")]
+    public static partial void AuthenticatorFailed(this ILogger logger, Exception exception, string authMethod, string realm, string authId, long sessionId);
+
+    [LoggerMessage(2009, LogLevel.Debug, "Session {SessionId} authenticated as '{AuthId}' with role '{AuthRole}' by {AuthMethod} ({AuthProvider}) on realm '{Realm}'.")]
+    public static partial void Authenticated(this ILogger logger, long sessionId, string authId, string authRole, string authMethod, string authProvider, string realm);
+
     [LoggerMessage(2020, LogLevel.Debug, "Session {SessionId} (authrole '{AuthRole}') was refused to {Action} '{Uri}'.")]
     public static partial void ActionDenied(this ILogger logger, long sessionId, string authRole, string action, string uri);
 

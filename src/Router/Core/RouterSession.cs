@@ -24,6 +24,15 @@ internal sealed class RouterSession(IWampTransport transport, WampRouterOptions 
 
     public string AuthRole { get; set; } = "anonymous";
 
+    /// <summary>How the session authenticated (<c>anonymous</c>, <c>ticket</c>, <c>wampcra</c>, <c>cryptosign</c>).</summary>
+    public string AuthMethod { get; set; } = "anonymous";
+
+    /// <summary>Who vouched for the identity: <c>static</c> (a configured table) or <c>dynamic</c> (a callback).</summary>
+    public string AuthProvider { get; set; } = "static";
+
+    /// <summary>What the authenticator gave the client in <c>WELCOME.Details.authextra</c>; null for none.</summary>
+    public System.Text.Json.Nodes.JsonObject? AuthExtra { get; set; }
+
     // Features the client announced in HELLO (a feature is used only when both ends announced it).
     public bool CalleeCallCanceling { get; set; }
     public bool CalleeCallTimeout { get; set; }

@@ -25,8 +25,21 @@ public static class WampUris
     /// per-session limits (the error's message names the limit).
     /// </summary>
     public const string LimitExceeded = "wamp.error.limit_exceeded";
+    /// <summary>None of the HELLO's <c>authmethods</c> is one the realm accepts.</summary>
+    public const string NoMatchingAuthMethod = "wamp.error.no_matching_auth_method";
+    /// <summary>Crossbar.io's and fox-wamp's spelling of <see cref="NoMatchingAuthMethod"/>.</summary>
+    public const string NoAuthMethod = "wamp.error.no_auth_method";
+    public const string AuthenticationFailed = "wamp.error.authentication_failed";
+    public const string AuthenticationDenied = "wamp.error.authentication_denied";
+    public const string AuthenticationRequired = "wamp.error.authentication_required";
+    public const string NoSuchPrincipal = "wamp.error.no_such_principal";
+    public const string NoSuchRole = "wamp.error.no_such_role";
     /// <summary>fox-wamp's replacement for a callee's own error URI (the original URI is its only argument).</summary>
     public const string CalleeFailure = "wamp.error.callee_failure";
+
+    /// <summary>True for the ABORT reasons that say authentication failed (a router's, or a client's own <c>cannot_authenticate</c>).</summary>
+    public static bool IsAuthenticationFailure(string? reason) => reason is NotAuthorized or NoMatchingAuthMethod or NoAuthMethod
+        or AuthenticationFailed or AuthenticationDenied or AuthenticationRequired or NoSuchPrincipal or NoSuchRole or "wamp.error.cannot_authenticate";
 
     public const string CloseNormal = "wamp.close.normal";
     public const string CloseRealm = "wamp.close.close_realm";

@@ -2,8 +2,12 @@
 """Autobahn|Python (asyncio) peer for the interop tests: runs one scenario against a router and prints
 one JSON line per outcome, then "DONE". Uses Debian's python3-autobahn.
 
-Usage: /usr/bin/python3 caller.py --url ws://127.0.0.1:PORT/ [--realm realm1] SCENARIO [options]
+Usage: /usr/bin/python3 caller.py --url ws://127.0.0.1:PORT/ [--realm realm1] [AUTH] SCENARIO [options]
+Authentication (Autobahn's own authenticators, autobahn.wamp.auth.create_authenticator):
+  --authmethod ticket|wampcra|cryptosign --authid ID --secret SECRET   (for cryptosign, SECRET is the private key seed, hex)
+A session the router refuses prints {"refused": REASON, "message": ...} and exits 0.
 Scenarios:
+  whoami                       print the session's authid, authrole, authmethod and authprovider
   get ID                       call com.example.conferences.get(ID)
   timeout MS TIMEOUT           call com.example.slow(MS) with CALL.Options.timeout = TIMEOUT
   cancel MODE                  call com.example.slow(3000), then CANCEL with MODE (skip|kill|killnowait) after 100 ms
@@ -21,7 +25,7 @@ from urllib.parse import urlparse
 
 from autobahn.asyncio.wamp import ApplicationSession
 from autobahn.asyncio.websocket import WampWebSocketClientFactory
-from autobahn.wamp import message
+from autobahn.wamp import auth, message
 from autobahn.wamp.exception import ApplicationError
 from autobahn.wamp.serializer import JsonSerializer
 from autobahn.wamp.types import CallOptions, ComponentConfig
@@ -30,6 +34,9 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--url", required=True)
 parser.add_argument("--realm", default="realm1")
 parser.add_argument("--seconds", type=float, default=20)
+parser.add_argument("--authmethod")
+parser.add_argument("--authid")
+parser.add_argument("--secret")
 parser.add_argument("scenario")
 parser.add_argument("params", nargs="*")
 opts = parser.parse_args()
@@ -54,7 +61,10 @@ async def call_timed(session, procedure, *args, options=None):
 
 async def scenario(session):
     p = opts.params
-    if opts.scenario == "get":
+    if opts.scenario == "whoami":
+        d = session.join_details
+        emit(authid=d.authid, authrole=d.authrole, authmethod=d.authmethod, authprovider=d.authprovider, session=d.session)
+    elif opts.scenario == "get":
         emit(**await call_timed(session, "com.example.conferences.get", int(p[0])))
     elif opts.scenario == "timeout":
         emit(**await call_timed(session, "com.example.slow", int(p[0]), options=CallOptions(timeout=int(p[1]))))
@@ -100,8 +110,27 @@ async def run():
     loop = asyncio.get_running_loop()
     finished = loop.create_future()
 
+    authenticator = None
+    if opts.authmethod:
+        secret_key = {"ticket": "ticket", "wampcra": "secret", "cryptosign": "privkey"}[opts.authmethod]
+        kwargs = {secret_key: opts.secret}
+        if opts.authid:
+            kwargs["authid"] = opts.authid
+        authenticator = auth.create_authenticator(opts.authmethod, **kwargs)
+
     class Session(ApplicationSession):
+        join_details = None
+
+        def onConnect(self):
+            if authenticator is None:
+                return super().onConnect()
+            self.join(self.config.realm, authmethods=[authenticator.name], authid=opts.authid, authextra=authenticator.authextra)
+
+        def onChallenge(self, challenge):
+            return authenticator.on_challenge(self, challenge)
+
         async def onJoin(self, details):
+            self.join_details = details
             try:
                 await scenario(self)
                 if not finished.done():
@@ -111,6 +140,13 @@ async def run():
                     finished.set_exception(e)
             finally:
                 self.leave()
+
+        def onLeave(self, details):
+            # Refused before joining (ABORT): report the reason; the refusal is the scenario's outcome.
+            if self.join_details is None and not finished.done():
+                emit(refused=details.reason, message=details.message)
+                finished.set_result(None)
+            super().onLeave(details)
 
         def onDisconnect(self):
             if not finished.done():
