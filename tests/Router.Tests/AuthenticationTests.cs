@@ -28,7 +28,13 @@ public class AuthenticationTests
     private static WampRouter Router(IReadOnlyList<WampAuthenticator>? authentication, TimeProvider? clock = null, CapturingLoggerFactory? log = null) =>
         WampRouter.CreateInMemory(new WampRouterOptions
         {
-            RealmSettings = [new WampRealmOptions { Name = "realm1", Authentication = authentication }],
+            // The meta API is granted to the frontend role, to read what a session is known as.
+            RealmSettings = [new WampRealmOptions
+            {
+                Name = "realm1",
+                Authentication = authentication,
+                Roles = [new WampRole { Name = "frontend", Permissions = [new WampPermission("wamp.session.", WampMatch.Prefix) { Call = true }] }],
+            }],
             TimeProvider = clock ?? TimeProvider.System,
             LoggerFactory = log ?? (Microsoft.Extensions.Logging.ILoggerFactory)Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
         });

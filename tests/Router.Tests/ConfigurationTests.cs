@@ -114,7 +114,7 @@ public class ConfigurationTests
         """;
 
     [Fact]
-    public void Auth_and_tls_sections_read_into_records_and_are_refused_when_applied_until_supported()
+    public void Auth_and_tls_sections_read_into_records()
     {
         var config = WampRouterConfiguration.Parse(Config(transport: AuthTransport), "auth.json", "/etc/router");
         var transport = config.Transport!;
@@ -133,7 +133,7 @@ public class ConfigurationTests
         Assert.DoesNotContain("secret", auth.WampCra.Users["bob"].ToString().Replace("Salted", "", StringComparison.Ordinal));
 
         var e = Assert.Throws<WampConfigurationException>(() => config.ToOptions());
-        Assert.Equal(("auth.json", "$.workers[0].transports[0].auth"), (e.File, e.JsonPath));
+        Assert.Equal(("auth.json", "$.workers[0].transports[0].endpoint.tls"), (e.File, e.JsonPath));
         Assert.Contains("not supported yet", e.Problem);
 
         var tlsOnly = WampRouterConfiguration.Parse(Config(transport: """{"type": "websocket", "endpoint": {"type": "tcp", "port": 8443, "tls": {"key": "k.pem", "certificate": "c.pem"}}}"""));
@@ -142,6 +142,48 @@ public class ConfigurationTests
         var origins = WampRouterConfiguration.Parse(Config(transport: """{"type": "websocket", "endpoint": {"type": "tcp", "port": 80}, "options": {"allowed_origins": ["https://bank.example"]}}"""));
         e = Assert.Throws<WampConfigurationException>(() => origins.ToOptions());
         Assert.Equal("$.workers[0].transports[0].options", e.JsonPath);
+    }
+
+    [Fact]
+    public async Task The_auth_section_is_served_each_principal_joining_with_its_role_and_wrong_secrets_refused()
+    {
+        string transport = AuthTransport.Replace("""
+            , "tls": {"key": "server.key", "certificate": "server.crt"}
+            """, """
+            , "interface": "127.0.0.1"
+            """, StringComparison.Ordinal);
+        Assert.Contains("127.0.0.1", transport);
+        var config = WampRouterConfiguration.Parse(Config(transport: transport, permissions: """{"uri": "com.bank.", "match": "prefix", "allow": {"call": true, "register": true}}"""));
+        var options = config.ToOptions(port: 0);
+        var realm = Assert.Single(options.RealmSettings!);
+        Assert.Equal(["anonymous", "ticket", "wampcra", "cryptosign"], realm.Authentication!.Select(a => a.AuthMethod));
+        await using var router = await WampRouter.StartAsync(options);
+        var url = new Uri(router.Url!, "/ws");
+
+        // The ticket principal joins as "backend", which has no rules in this file: it can do nothing.
+        await using var service = await WampSession.ConnectAsync(url, "bank", new WampSessionOptions
+        {
+            Authentication = new WampAuthentication { AuthId = "service", Methods = [WampCredential.Ticket("s3cret-ticket")] },
+        });
+        Assert.Equal(("service", "backend", "ticket"), (service.AuthId, service.AuthRole, service.AuthMethod));
+        var refused = await Assert.ThrowsAsync<WampException>(() => service.RegisterAsync("com.bank.balance", static (inv, ct) => ValueTask.FromResult(inv.Payload)));
+        Assert.Equal(WampUris.NotAuthorized, refused.Uri);
+
+        // Anonymous sessions get the anonymous role and its rules.
+        await using var anonymous = await WampSession.ConnectAsync(url, "bank");
+        Assert.Equal("anonymous", anonymous.AuthRole);
+        await using var registration = await anonymous.RegisterAsync("com.bank.balance", static (inv, ct) => ValueTask.FromResult(inv.Payload));
+
+        var wrong = await Assert.ThrowsAnyAsync<WampConnectionException>(() => WampSession.ConnectAsync(url, "bank", new WampSessionOptions
+        {
+            Authentication = new WampAuthentication { AuthId = "alice", Methods = [WampCredential.WampCra("not-her-secret")] },
+        }));
+        Assert.Equal(WampUris.NotAuthorized, wrong.Reason);
+        await using var alice = await WampSession.ConnectAsync(url, "bank", new WampSessionOptions
+        {
+            Authentication = new WampAuthentication { AuthId = "alice", Methods = [WampCredential.WampCra("plain-secret")] },
+        });
+        Assert.Equal(("alice", "frontend"), (alice.AuthId, alice.AuthRole));
     }
 
     private const string DefaultPermission = """{"uri": "com.bank.", "match": "prefix", "allow": {"call": true}}""";

@@ -57,27 +57,63 @@ public sealed class WampRouterConfiguration
     public WampRouterOptions ToOptions(int? port = null)
     {
         if (port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(port), port, "a TCP port is 0 to 65535");
-        ApplyAuthenticationAndTls();
+        ApplyTls();
         var endpoint = Transport?.Endpoint;
         return new WampRouterOptions
         {
             Address = endpoint is null ? IPAddress.Loopback : endpoint.Address,
             Port = port ?? endpoint?.Port ?? 0,
             MaxMessageSize = Transport?.MaxMessageSize ?? new WampRouterOptions().MaxMessageSize,
-            RealmSettings = Realms,
+            RealmSettings = Transport?.Auth is { } auth ? [.. Realms.Select(realm => WithAuthentication(realm, auth))] : Realms,
         };
     }
 
     /// <summary>
-    /// Maps the transport's <c>auth</c> section, TLS key and certificate and allowed origins onto the router's
-    /// authentication, TLS and Origin settings. Those settings do not exist in this router yet: until they do, a file
-    /// that has any of these sections is refused, naming it, rather than served without them.
+    /// A realm with the transport's <c>auth</c> methods, as Crossbar.io applies them: every realm served on the
+    /// transport accepts them, with the principals that name no realm or that realm.
     /// </summary>
-    private void ApplyAuthenticationAndTls()
+    private WampRealmOptions WithAuthentication(WampRealmOptions realm, WampAuthConfiguration auth)
+    {
+        var methods = new List<WampAuthenticator>();
+        if (auth.Anonymous is { } anonymous && (anonymous.Realm is null || anonymous.Realm == realm.Name))
+            methods.Add(new WampAnonymousAuthenticator { Role = anonymous.Role ?? "anonymous" });
+        if (auth.Ticket is { } ticket)
+            methods.Add(new WampTicketAuthenticator
+            {
+                Principals = ticket.Principals.ToDictionary(p => p.Key, p => new WampTicketPrincipal(p.Value.Ticket, RoleOf(p.Key, p.Value.Role, "ticket")), StringComparer.Ordinal),
+            });
+        if (auth.WampCra is { } cra)
+            methods.Add(new WampCraAuthenticator
+            {
+                // A salted user's secret is the derived key, as Crossbar.io keeps it; the challenge names salt, iterations and key length.
+                Principals = cra.Users.ToDictionary(u => u.Key, u => new WampCraPrincipal(u.Value.Secret, RoleOf(u.Key, u.Value.Role, "wampcra"))
+                {
+                    Salt = u.Value.Salt,
+                    Iterations = u.Value.Iterations ?? WampContracts.WampCra.DefaultIterations,
+                    KeyLength = u.Value.KeyLength ?? WampContracts.WampCra.DefaultKeyLength,
+                }, StringComparer.Ordinal),
+            });
+        if (auth.Cryptosign is { } cryptosign)
+            methods.Add(new WampCryptosignAuthenticator
+            {
+                Principals = cryptosign.Principals.Where(p => p.Value.Realm is null || p.Value.Realm == realm.Name)
+                    .ToDictionary(p => p.Key, p => new WampCryptosignPrincipal(p.Value.AuthorizedKeys, RoleOf(p.Key, p.Value.Role, "cryptosign")), StringComparer.Ordinal),
+            });
+        if (methods.Count == 0)
+            throw new WampConfigurationException(File, Transport!.AuthJsonPath, $"no authentication method of \"auth\" applies to realm '{realm.Name}'");
+        return new WampRealmOptions { Name = realm.Name, Roles = realm.Roles, AuthorizerTimeout = realm.AuthorizerTimeout, Authentication = methods };
+    }
+
+    private string RoleOf(string authId, string? role, string method) =>
+        role ?? throw new WampConfigurationException(File, $"{Transport!.AuthJsonPath}.{method}", $"principal '{authId}' has no role");
+
+    /// <summary>
+    /// TLS key and certificate and allowed origins: not applied by this router yet, so a file that has them is refused,
+    /// naming the section, rather than served without them.
+    /// </summary>
+    private void ApplyTls()
     {
         if (Transport is not { } transport) return;
-        if (transport.Auth is not null)
-            throw new WampConfigurationException(File, transport.AuthJsonPath, "authentication settings are not supported yet by this router; remove \"auth\" (sessions then join as authrole \"anonymous\")");
         if (transport.Endpoint.Tls is not null)
             throw new WampConfigurationException(File, transport.EndpointJsonPath + ".tls", "TLS is not supported yet by this router");
         if (transport.AllowedOrigins is not null || transport.AllowNullOrigin is not null)
