@@ -49,9 +49,32 @@ public sealed class ConferencesApp : IAsyncDisposable
     public static WampSessionOptions SessionOptions(WampReconnectPolicy? reconnect = null) =>
         new() { JsonSerializerOptions = ConferencesJson.Default.Options, Reconnect = reconnect };
 
+    /// <summary>
+    /// The demo realm: browsers join anonymously (role <c>browser</c>) and may call the conferences' procedures and
+    /// subscribe to their events, but not register or publish; the service authenticates with a ticket (role
+    /// <c>service</c>) and may register and publish them. The ticket is made anew at every start.
+    /// </summary>
+    private static WampRealmOptions RealmSettings(string serviceTicket) => new()
+    {
+        Name = Realm,
+        Authentication =
+        [
+            new WampAnonymousAuthenticator { Role = "browser" },
+            new WampTicketAuthenticator { Principals = new Dictionary<string, WampTicketPrincipal> { [ServiceAuthId] = new(serviceTicket, "service") } },
+        ],
+        Roles =
+        [
+            new WampRole { Name = "browser", Permissions = [new WampPermission("com.example.conferences.", WampMatch.Prefix) { Call = true, Subscribe = true }] },
+            new WampRole { Name = "service", Permissions = [new WampPermission("com.example.conferences.", WampMatch.Prefix) { Call = true, Register = true, Publish = true, Subscribe = true }] },
+        ],
+    };
+
+    private const string ServiceAuthId = "conferences-service";
+
     public static async Task<ConferencesApp> StartAsync(int port = 0, CancellationToken cancellationToken = default)
     {
-        var router = WampRouter.CreateInMemory(new WampRouterOptions { Realms = [Realm] });
+        string serviceTicket = System.Security.Cryptography.RandomNumberGenerator.GetHexString(32, lowercase: true);
+        var router = WampRouter.CreateInMemory(new WampRouterOptions { RealmSettings = [RealmSettings(serviceTicket)] });
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         // The host takes no process signal: Program.cs alone decides when to stop, and stops this app with DisposeAsync.
@@ -72,7 +95,12 @@ public sealed class ConferencesApp : IAsyncDisposable
         var pageUrl = new Uri($"http://127.0.0.1:{new Uri(address).Port}/");
 
         // The service is a session of the router like any other, over an in-memory connection.
-        var session = await WampSession.JoinAsync(router.ConnectInMemory(), Realm, SessionOptions(), cancellationToken);
+        var serviceOptions = new WampSessionOptions
+        {
+            JsonSerializerOptions = ConferencesJson.Default.Options,
+            Authentication = new WampAuthentication { AuthId = ServiceAuthId, Methods = [WampCredential.Ticket(serviceTicket)] },
+        };
+        var session = await WampSession.JoinAsync(router.ConnectInMemory(), Realm, serviceOptions, cancellationToken);
         var service = new ConferenceService(session.GetPublisher<IConferenceEvents>(), TimeProvider.System);
         var registration = await session.RegisterAsync<IConferences>(service, cancellationToken);
         return new ConferencesApp(app, router, session, registration, service, pageUrl);
