@@ -3,12 +3,15 @@ using WampContracts.Hosting;
 using WampContracts.Router;
 
 // The standalone router: dotnet run --project src/Router -- --port 8080 --realm realm1
+// With --tls-cert FILE [--tls-key FILE] (PEM) it serves wss://; --allow-origin restricts browser origins.
 // Prints one line with its URL once it listens. SIGTERM, SIGINT (Ctrl+C) or SIGQUIT, once or repeatedly, start one
 // graceful shutdown: it prints "stopping", says GOODBYE (wamp.close.system_shutdown) to every session, closes the
 // listener and exits with code 0, after at most --shutdown-timeout seconds whatever is still running.
 int port = 8080;
 var realms = new List<string>();
 TimeSpan shutdownTimeout = ShutdownSignal.DefaultTimeout;
+string? tlsCertificate = null, tlsKey = null;
+var allowedOrigins = new List<string>();
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -24,9 +27,24 @@ for (int i = 0; i < args.Length; i++)
             shutdownTimeout = t;
             i++;
             break;
+        case "--tls-cert" when i + 1 < args.Length:
+            tlsCertificate = args[++i];
+            break;
+        case "--tls-key" when i + 1 < args.Length:
+            tlsKey = args[++i];
+            break;
+        case "--allow-origin" when i + 1 < args.Length:
+            allowedOrigins.Add(args[++i]);
+            break;
         case "--help" or "-h":
             Console.WriteLine("usage: WampContracts.Router [--port N (default 8080, 0 = any free port)] [--realm NAME]... [--shutdown-timeout SECONDS (default 10)]");
+            Console.WriteLine("                            [--tls-cert FILE [--tls-key FILE]] [--allow-origin ORIGIN]...");
             Console.WriteLine("Without --realm, any realm is created on first use (development mode).");
+            Console.WriteLine("--tls-cert FILE: serve wss:// with the PEM certificate in FILE (followed by its intermediates, if any);");
+            Console.WriteLine("  --tls-key FILE: its unencrypted PEM private key (default: the key in the --tls-cert file).");
+            Console.WriteLine("--allow-origin ORIGIN: accept browser WebSocket upgrades only from these origins, e.g. https://app.example.com");
+            Console.WriteLine("  (repeat for each; 'null' must be listed to allow it); others get HTTP 403. Clients that send no Origin");
+            Console.WriteLine("  header (not browsers) are accepted. Without it, any origin is accepted: set it in production.");
             Console.WriteLine("SIGTERM, SIGINT (Ctrl+C) or SIGQUIT, however often, start one graceful shutdown: GOODBYE");
             Console.WriteLine("(wamp.close.system_shutdown) to every session, then the listener closes. Past --shutdown-timeout");
             Console.WriteLine("seconds the router exits anyway; the exit code is 0 either way.");
@@ -43,7 +61,20 @@ var shutdown = ShutdownSignal.Listen();
 WampRouter router;
 try
 {
-    router = await WampRouter.StartAsync(new WampRouterOptions { Port = port, Realms = realms.Count > 0 ? realms : null });
+    router = await WampRouter.StartAsync(new WampRouterOptions
+    {
+        Port = port,
+        Realms = realms.Count > 0 ? realms : null,
+        TlsCertificateFile = tlsCertificate,
+        TlsKeyFile = tlsKey,
+        AllowedOrigins = allowedOrigins.Count > 0 ? allowedOrigins : null,
+    });
+}
+catch (ArgumentException e)
+{
+    // A certificate that cannot be loaded, or an origin that is not one: nothing was started.
+    Console.Error.WriteLine(e.Message);
+    return 2;
 }
 catch (IOException e)
 {
@@ -51,6 +82,9 @@ catch (IOException e)
     return 1;
 }
 Console.WriteLine($"WAMP router listening on {router.Url} (realms: {(realms.Count > 0 ? string.Join(", ", realms) : "any, created on first use")})");
+if (router.Certificate is { } certificate)
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"TLS certificate '{certificate.Subject}', SHA-256 {Convert.ToHexString(certificate.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256))}, valid until {certificate.NotAfter.ToUniversalTime():u}"));
 
 await shutdown.Requested;
 Console.WriteLine("stopping");
