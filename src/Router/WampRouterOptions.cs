@@ -52,9 +52,10 @@ public sealed class WampRouterOptions
 
     /// <summary>
     /// How long the router waits for the pong before it drops the connection as dead and its session leaves. Zero or
-    /// <see cref="Timeout.InfiniteTimeSpan"/>: pings are not awaited, and a peer that vanished without closing its TCP
-    /// connection is kept until TCP gives up. Default 20 s: a dead peer is dropped within about 40 s (interval plus
-    /// timeout, plus up to 2 s of timer granularity).
+    /// <see cref="Timeout.InfiniteTimeSpan"/>: the keepalive only sends unsolicited pongs (which keep idle connections
+    /// open through proxies) and awaits nothing, so a peer that vanished without closing its TCP connection is kept
+    /// until TCP gives up. Default 20 s. A dead peer is dropped after interval plus timeout, plus
+    /// at most two ticks of the keepalive timer (a quarter of the shorter of the two, at least 1 s): 40 to 50 s by default.
     /// </summary>
     public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(20);
 

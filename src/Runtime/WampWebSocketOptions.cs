@@ -28,8 +28,9 @@ public sealed class WampWebSocketOptions
     /// <summary>
     /// How long the client waits for the router's pong before it drops the connection as dead (the session then
     /// ends, or reconnects, with <c>wamp.close.transport_lost</c>). Zero or <see cref="Timeout.InfiniteTimeSpan"/>:
-    /// pings are sent but never awaited (unsolicited pongs keep the connection open, a dead router is found only
-    /// by TCP). Default 20 s, so a dead router is found within about 40 s plus up to 2 s of timer granularity.
+    /// the keepalive only sends unsolicited pongs (which keep idle connections open through proxies) and awaits
+    /// nothing, so a dead router is found only by TCP. Default 20 s. A dead router is found after interval plus timeout, plus at most two ticks of the
+    /// keepalive timer (a quarter of the shorter of the two, at least 1 s): 40 to 50 s by default.
     /// </summary>
     public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
