@@ -33,11 +33,13 @@ public sealed class OriginTests
 
     private static async Task AssertRefusedAsync(WampRouter router, string? origin)
     {
+        // Connections of earlier steps may still be closing: the refused one must not add to them.
+        int before = router.ConnectionCount;
         var (state, status, socket) = await UpgradeAsync(router, origin);
         socket.Dispose();
         Assert.NotEqual(WebSocketState.Open, state);
         Assert.Equal(HttpStatusCode.Forbidden, status);
-        Assert.Equal(0, router.ConnectionCount);
+        Assert.True(router.ConnectionCount <= before, $"{router.ConnectionCount} connections after the refusal, {before} before");
     }
 
     /// <summary>The upgrade is accepted and the session joins.</summary>
