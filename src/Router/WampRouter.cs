@@ -26,15 +26,21 @@ public sealed class WampRouter : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private int _disposed;
 
-    private WampRouter(RouterCore core, WebApplication? app, Uri? url, RouterCertificate? certificate = null)
+    private WampRouter(RouterCore core, OriginPolicy origins, WebApplication? app, Uri? url, RouterCertificate? certificate = null)
     {
         _core = core;
+        _origins = origins;
         _app = app;
         Url = url;
         _certificate = certificate;
-        _origins = new OriginPolicy(core.Options.AllowedOrigins, core.Options.AllowMissingOrigin);
-        CheckKeepAlive(core.Options.KeepAliveInterval, nameof(WampRouterOptions.KeepAliveInterval));
-        CheckKeepAlive(core.Options.KeepAliveTimeout, nameof(WampRouterOptions.KeepAliveTimeout));
+    }
+
+    /// <summary>Checks the connection settings (origins, keepalive) before anything is built.</summary>
+    private static OriginPolicy CheckConnectionSettings(WampRouterOptions options)
+    {
+        CheckKeepAlive(options.KeepAliveInterval, nameof(WampRouterOptions.KeepAliveInterval));
+        CheckKeepAlive(options.KeepAliveTimeout, nameof(WampRouterOptions.KeepAliveTimeout));
+        return new OriginPolicy(options.AllowedOrigins, options.AllowMissingOrigin);
     }
 
     private static void CheckKeepAlive(TimeSpan value, string name)
@@ -68,6 +74,7 @@ public sealed class WampRouter : IAsyncDisposable
     public static async Task<WampRouter> StartAsync(WampRouterOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new WampRouterOptions();
+        var origins = CheckConnectionSettings(options);
         var certificate = RouterCertificate.From(options);
         WampRouter router;
         WebApplication app;
@@ -85,7 +92,7 @@ public sealed class WampRouter : IAsyncDisposable
             }));
             app = builder.Build();
             app.UseWebSockets();
-            router = new WampRouter(core, app, null, certificate);
+            router = new WampRouter(core, origins, app, null, certificate);
             app.Run(router.HandleAsync);
         }
         catch
@@ -111,7 +118,13 @@ public sealed class WampRouter : IAsyncDisposable
     }
 
     /// <summary>Creates a router with no listener; connect to it with <see cref="ConnectInMemory"/>.</summary>
-    public static WampRouter CreateInMemory(WampRouterOptions? options = null) => new(new RouterCore(options ?? new WampRouterOptions()), null, null);
+    /// <exception cref="ArgumentException"><see cref="WampRouterOptions.AllowedOrigins"/> or the keepalive settings are invalid (they apply to <see cref="HandleAsync"/>).</exception>
+    public static WampRouter CreateInMemory(WampRouterOptions? options = null)
+    {
+        options ??= new WampRouterOptions();
+        var origins = CheckConnectionSettings(options);
+        return new(new RouterCore(options), origins, null, null);
+    }
 
     /// <summary>Opens an in-memory connection to this router; pass the result to <c>WampSession.JoinAsync</c>.</summary>
     public IWampTransport ConnectInMemory()
