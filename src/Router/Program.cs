@@ -5,6 +5,7 @@ using WampContracts.Router.Configuration;
 
 // The standalone router: dotnet run --project src/Router -- --port 8080 --realm realm1
 // or, with realms, roles and the listening endpoint from a Crossbar.io-shaped file: -- --config config.json
+// With --tls-cert FILE [--tls-key FILE] (PEM) it serves wss://; --allow-origin restricts browser origins.
 // Prints one line with its URL once it listens. SIGTERM, SIGINT (Ctrl+C) or SIGQUIT, once or repeatedly, start one
 // graceful shutdown: it prints "stopping", says GOODBYE (wamp.close.system_shutdown) to every session, closes the
 // listener and exits with code 0, after at most --shutdown-timeout seconds whatever is still running.
@@ -13,6 +14,8 @@ bool portGiven = false;
 string? configPath = null;
 var realms = new List<string>();
 TimeSpan shutdownTimeout = ShutdownSignal.DefaultTimeout;
+string? tlsCertificate = null, tlsKey = null;
+var allowedOrigins = new List<string>();
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -32,12 +35,28 @@ for (int i = 0; i < args.Length; i++)
             shutdownTimeout = t;
             i++;
             break;
+        case "--tls-cert" when i + 1 < args.Length:
+            tlsCertificate = args[++i];
+            break;
+        case "--tls-key" when i + 1 < args.Length:
+            tlsKey = args[++i];
+            break;
+        case "--allow-origin" when i + 1 < args.Length:
+            allowedOrigins.Add(args[++i]);
+            break;
         case "--help" or "-h":
             Console.WriteLine("usage: WampContracts.Router [--port N (default 8080, 0 = any free port)] [--realm NAME]... [--shutdown-timeout SECONDS (default 10)]");
+            Console.WriteLine("                            [--tls-cert FILE [--tls-key FILE]] [--allow-origin ORIGIN]...");
             Console.WriteLine("       WampContracts.Router --config FILE [--port N (overrides the file's port)] [--shutdown-timeout SECONDS]");
             Console.WriteLine("Without --realm or --config, any realm is created on first use (development mode).");
-            Console.WriteLine("--config reads a Crossbar.io-shaped config.json: realms, roles and permissions, and the listening endpoint");
-            Console.WriteLine("(see docs/security.md). An invalid file is refused with the JSON path of the setting (exit code 2).");
+            Console.WriteLine("--config reads a Crossbar.io-shaped config.json: realms, roles and permissions, authentication, the listening");
+            Console.WriteLine("  endpoint with its TLS files, and allowed origins (see docs/security.md). An invalid file is refused with the");
+            Console.WriteLine("  JSON path of the setting (exit code 2).");
+            Console.WriteLine("--tls-cert FILE: serve wss:// with the PEM certificate in FILE (followed by its intermediates, if any);");
+            Console.WriteLine("  --tls-key FILE: its unencrypted PEM private key (default: the key in the --tls-cert file).");
+            Console.WriteLine("--allow-origin ORIGIN: accept browser WebSocket upgrades only from these origins, e.g. https://app.example.com");
+            Console.WriteLine("  (repeat for each; 'null' must be listed to allow it); others get HTTP 403. Clients that send no Origin");
+            Console.WriteLine("  header (not browsers) are accepted. Without it, any origin is accepted: set it in production.");
             Console.WriteLine("SIGTERM, SIGINT (Ctrl+C) or SIGQUIT, however often, start one graceful shutdown: GOODBYE");
             Console.WriteLine("(wamp.close.system_shutdown) to every session, then the listener closes. Past --shutdown-timeout");
             Console.WriteLine("seconds the router exits anyway; the exit code is 0 either way.");
@@ -51,9 +70,9 @@ for (int i = 0; i < args.Length; i++)
 WampRouterOptions options;
 if (configPath is not null)
 {
-    if (realms.Count > 0)
+    if (realms.Count > 0 || tlsCertificate is not null || tlsKey is not null || allowedOrigins.Count > 0)
     {
-        Console.Error.WriteLine("--realm and --config exclude each other: list the realms in the file");
+        Console.Error.WriteLine("--config excludes --realm, --tls-cert, --tls-key and --allow-origin: put them in the file");
         return 2;
     }
     try
@@ -69,7 +88,14 @@ if (configPath is not null)
 }
 else
 {
-    options = new WampRouterOptions { Port = port, Realms = realms.Count > 0 ? realms : null };
+    options = new WampRouterOptions
+    {
+        Port = port,
+        Realms = realms.Count > 0 ? realms : null,
+        TlsCertificateFile = tlsCertificate,
+        TlsKeyFile = tlsKey,
+        AllowedOrigins = allowedOrigins.Count > 0 ? allowedOrigins : null,
+    };
 }
 
 // Before anything starts, so a signal during startup is kept and acted on once the router is up.
@@ -80,12 +106,21 @@ try
 {
     router = await WampRouter.StartAsync(options);
 }
+catch (ArgumentException e)
+{
+    // A certificate that cannot be loaded, or an origin that is not one: nothing was started.
+    Console.Error.WriteLine(e.Message);
+    return 2;
+}
 catch (IOException e)
 {
     Console.Error.WriteLine($"cannot listen on {options.Address}:{options.Port}: {e.Message}");
     return 1;
 }
 Console.WriteLine($"WAMP router listening on {router.Url} (realms: {(realms.Count > 0 ? string.Join(", ", realms) : configPath is null ? "any, created on first use" : "none")})");
+if (router.Certificate is { } certificate)
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"TLS certificate '{certificate.Subject}', SHA-256 {Convert.ToHexString(certificate.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256))}, valid until {certificate.NotAfter.ToUniversalTime():u}"));
 
 await shutdown.Requested;
 Console.WriteLine("stopping");

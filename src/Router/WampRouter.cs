@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -20,17 +21,35 @@ public sealed class WampRouter : IAsyncDisposable
 {
     private readonly RouterCore _core;
     private readonly WebApplication? _app;
+    private readonly OriginPolicy _origins;
+    private readonly RouterCertificate? _certificate;
     private readonly CancellationTokenSource _stopping = new();
     private int _disposed;
 
-    private WampRouter(RouterCore core, WebApplication? app, Uri? url)
+    private WampRouter(RouterCore core, OriginPolicy origins, WebApplication? app, Uri? url, RouterCertificate? certificate = null)
     {
         _core = core;
+        _origins = origins;
         _app = app;
         Url = url;
+        _certificate = certificate;
     }
 
-    /// <summary>The <c>ws://</c> address clients connect to (null for an in-memory router).</summary>
+    /// <summary>Checks the connection settings (origins, keepalive) before anything is built.</summary>
+    private static OriginPolicy CheckConnectionSettings(WampRouterOptions options)
+    {
+        CheckKeepAlive(options.KeepAliveInterval, nameof(WampRouterOptions.KeepAliveInterval));
+        CheckKeepAlive(options.KeepAliveTimeout, nameof(WampRouterOptions.KeepAliveTimeout));
+        return new OriginPolicy(options.AllowedOrigins, options.AllowMissingOrigin);
+    }
+
+    private static void CheckKeepAlive(TimeSpan value, string name)
+    {
+        if (value < TimeSpan.Zero && value != Timeout.InfiniteTimeSpan)
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be positive, zero or Timeout.InfiniteTimeSpan (both of the last turn it off).");
+    }
+
+    /// <summary>The <c>ws://</c> address clients connect to, <c>wss://</c> with a TLS certificate (null for an in-memory router).</summary>
     public Uri? Url { get; private set; }
 
     /// <summary>The number of sessions currently joined, across realms.</summary>
@@ -45,34 +64,69 @@ public sealed class WampRouter : IAsyncDisposable
     /// <summary>The services of the Kestrel host (null for an in-memory router).</summary>
     internal IServiceProvider? HostServices => _app?.Services;
 
+    /// <summary>The certificate the router serves <c>wss://</c> with (null for <c>ws://</c>).</summary>
+    internal System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate => _certificate?.Certificate;
+
     /// <summary>
     /// Starts a router listening on <see cref="WampRouterOptions.Address"/> (127.0.0.1 by default) and <see cref="WampRouterOptions.Port"/>.
     /// It takes no process signal (SIGTERM, Ctrl+C): the application that starts it decides when to stop it, with <see cref="DisposeAsync"/>.
+    /// With <see cref="WampRouterOptions.TlsCertificate"/> or <see cref="WampRouterOptions.TlsCertificateFile"/> it serves <c>wss://</c>.
     /// </summary>
+    /// <exception cref="ArgumentException">The TLS settings or <see cref="WampRouterOptions.AllowedOrigins"/> are invalid (a certificate file is missing or unreadable, ...).</exception>
     public static async Task<WampRouter> StartAsync(WampRouterOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new WampRouterOptions();
-        var core = new RouterCore(options);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        // A library never takes the process's signals: the default console lifetime would, and stop only this host.
-        builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
-        builder.WebHost.UseKestrel(k => k.Listen(options.Address, options.Port));
-        var app = builder.Build();
-        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
-        var router = new WampRouter(core, app, null);
-        app.Run(router.HandleAsync);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var origins = CheckConnectionSettings(options);
+        var certificate = RouterCertificate.From(options);
+        WampRouter router;
+        WebApplication app;
+        try
+        {
+            var core = new RouterCore(options);
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            // A library never takes the process's signals: the default console lifetime would, and stop only this host.
+            builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
+            builder.WebHost.UseKestrel(k => k.Listen(options.Address, options.Port, listen =>
+            {
+                if (certificate is not null)
+                    listen.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificate = certificate.Certificate, ServerCertificateChain = certificate.Chain });
+            }));
+            app = builder.Build();
+            app.UseWebSockets();
+            router = new WampRouter(core, origins, app, null, certificate);
+            app.Run(router.HandleAsync);
+        }
+        catch
+        {
+            certificate?.Dispose();
+            throw;
+        }
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await router.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
 
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var port = new Uri(address).Port;
         string host = options.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{options.Address}]" : options.Address.ToString();
-        router.Url = new Uri($"ws://{host}:{port}/");
+        router.Url = new Uri($"{(certificate is null ? "ws" : "wss")}://{host}:{port}/");
         return router;
     }
 
     /// <summary>Creates a router with no listener; connect to it with <see cref="ConnectInMemory"/>.</summary>
-    public static WampRouter CreateInMemory(WampRouterOptions? options = null) => new(new RouterCore(options ?? new WampRouterOptions()), null, null);
+    /// <exception cref="ArgumentException"><see cref="WampRouterOptions.AllowedOrigins"/> or the keepalive settings are invalid (they apply to <see cref="HandleAsync"/>).</exception>
+    public static WampRouter CreateInMemory(WampRouterOptions? options = null)
+    {
+        options ??= new WampRouterOptions();
+        var origins = CheckConnectionSettings(options);
+        return new(new RouterCore(options), origins, null, null);
+    }
 
     /// <summary>Opens an in-memory connection to this router; pass the result to <c>WampSession.JoinAsync</c>.</summary>
     public IWampTransport ConnectInMemory()
@@ -91,7 +145,8 @@ public sealed class WampRouter : IAsyncDisposable
 
     /// <summary>
     /// Serves a WAMP WebSocket request inside your own ASP.NET Core application (e.g. <c>app.Map("/ws", router.HandleAsync)</c>,
-    /// after <c>app.UseWebSockets()</c>). Other requests get a short explanation.
+    /// after <c>app.UseWebSockets()</c>). Other requests get a short explanation. The router's
+    /// <see cref="WampRouterOptions.AllowedOrigins"/> and keepalive settings apply to the connections it accepts.
     /// </summary>
     public async Task HandleAsync(HttpContext context)
     {
@@ -99,6 +154,14 @@ public sealed class WampRouter : IAsyncDisposable
         {
             context.Response.StatusCode = StatusCodes.Status426UpgradeRequired;
             await context.Response.WriteAsync($"This is a WAMP router: connect with a WebSocket and the subprotocol '{WebSocketTransport.JsonSubprotocol}'.\n").ConfigureAwait(false);
+            return;
+        }
+        if (_origins.Refusal(context.Request.Headers.Origin) is { } refusal)
+        {
+            // Refused before the upgrade: a page of another origin gets no WebSocket, and no session is created.
+            _core.Log.ConnectionRefused(refusal);
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            await context.Response.WriteAsync("This WAMP router does not accept WebSocket connections from this origin.\n").ConfigureAwait(false);
             return;
         }
         if (!context.WebSockets.WebSocketRequestedProtocols.Contains(WebSocketTransport.JsonSubprotocol))
@@ -114,7 +177,13 @@ public sealed class WampRouter : IAsyncDisposable
             await context.Response.WriteAsync($"This WAMP router serves at most {_core.Options.MaxConnections} connections; try again later.\n").ConfigureAwait(false);
             return;
         }
-        var socket = await context.WebSockets.AcceptWebSocketAsync(WebSocketTransport.JsonSubprotocol).ConfigureAwait(false);
+        var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            SubProtocol = WebSocketTransport.JsonSubprotocol,
+            // The router's own keepalive, whatever its host's UseWebSockets says: a peer that answers no ping is dropped.
+            KeepAliveInterval = _core.Options.KeepAliveInterval,
+            KeepAliveTimeout = _core.Options.KeepAliveTimeout,
+        }).ConfigureAwait(false);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
         await _core.ServeAsync(new WebSocketTransport(socket, _core.Options.MaxMessageSize), linked.Token).ConfigureAwait(false);
     }
@@ -134,5 +203,6 @@ public sealed class WampRouter : IAsyncDisposable
             await _app.StopAsync(timeout.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             await _app.DisposeAsync().ConfigureAwait(false);
         }
+        _certificate?.Dispose();
     }
 }

@@ -12,6 +12,54 @@ public sealed class WampRouterOptions
     public int Port { get; init; }
 
     /// <summary>
+    /// The certificate (with its private key) to serve <c>wss://</c> with; <see cref="WampRouter.Url"/> is then
+    /// <c>wss://…</c>. The application keeps ownership of it. Set this or <see cref="TlsCertificateFile"/>, not both.
+    /// Default null: plain <c>ws://</c>. For <see cref="WampRouter.StartAsync"/>; a router mounted with
+    /// <see cref="WampRouter.HandleAsync"/> uses its host's TLS.
+    /// </summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? TlsCertificate { get; init; }
+
+    /// <summary>
+    /// A PEM file holding the certificate to serve <c>wss://</c> with, optionally followed by its intermediate
+    /// certificates (sent along in the handshake). Loaded when the router starts; a missing or unreadable file fails
+    /// <see cref="WampRouter.StartAsync"/> with an <see cref="ArgumentException"/> naming it.
+    /// </summary>
+    public string? TlsCertificateFile { get; init; }
+
+    /// <summary>The PEM file of <see cref="TlsCertificateFile"/>'s private key (unencrypted PKCS#8, PKCS#1 or SEC1); null: the key is in the certificate file.</summary>
+    public string? TlsKeyFile { get; init; }
+
+    /// <summary>
+    /// The browser origins allowed to open a WebSocket to the router, exactly as browsers send them
+    /// (<c>https://app.example.com</c>, <c>http://localhost:5173</c>; case-insensitive, no path or trailing slash).
+    /// An upgrade from any other origin is refused with HTTP 403 before the WebSocket is accepted; that includes
+    /// <c>null</c> (sandboxed frames, <c>file:</c> pages, redirects) and <c>file://</c> unless listed. Default null:
+    /// any origin, for development only; a router that browsers can reach in production must set it (see docs/security.md).
+    /// </summary>
+    public IReadOnlyList<string>? AllowedOrigins { get; init; }
+
+    /// <summary>
+    /// Accept upgrades that carry no <c>Origin</c> header. Browsers always send one, so these come from other clients
+    /// (services, Autobahn|Python, WampContracts sessions), which an Origin check cannot restrict anyway. Default true.
+    /// </summary>
+    public bool AllowMissingOrigin { get; init; } = true;
+
+    /// <summary>
+    /// How long a connection may go without receiving anything before the router sends it a WebSocket ping. Zero or
+    /// <see cref="Timeout.InfiniteTimeSpan"/> turns the keepalive off. Default 20 s.
+    /// </summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// How long the router waits for the pong before it drops the connection as dead and its session leaves. Zero or
+    /// <see cref="Timeout.InfiniteTimeSpan"/>: the keepalive only sends unsolicited pongs (which keep idle connections
+    /// open through proxies) and awaits nothing, so a peer that vanished without closing its TCP connection is kept
+    /// until TCP gives up. Default 20 s. A dead peer is dropped after interval plus timeout, plus
+    /// at most two ticks of the keepalive timer (a quarter of the shorter of the two, at least 1 s): 40 to 50 s by default.
+    /// </summary>
+    public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
     /// Open realms this router serves by name: anyone may join them anonymously and do anything (for development
     /// and trusted networks). With <see cref="Realms"/> or <see cref="RealmSettings"/> set, sessions asking for any
     /// other realm are refused with <c>wamp.error.no_such_realm</c>; with neither (the default, for development),

@@ -17,6 +17,12 @@ public sealed class WampSessionOptions
     /// <summary>Bound on opening the transport and on the HELLO/WELCOME exchange. Default 10 s.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The WebSocket that <see cref="WampSession.ConnectAsync"/> opens: keepalive (a dead router is dropped) and, for
+    /// <c>wss://</c>, certificate validation, pinning and a client certificate. Default <see cref="WampWebSocketOptions.Default"/>.
+    /// </summary>
+    public WampWebSocketOptions WebSocket { get; init; } = WampWebSocketOptions.Default;
+
     /// <summary>Bound on control requests (REGISTER, SUBSCRIBE, their reverses, acknowledged PUBLISH) and on the GOODBYE handshake. Default 10 s.</summary>
     public TimeSpan OperationTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -114,7 +114,7 @@ public class ConfigurationTests
         """;
 
     [Fact]
-    public void Auth_and_tls_sections_read_into_records()
+    public void Auth_tls_and_origin_sections_read_into_records_and_options()
     {
         var config = WampRouterConfiguration.Parse(Config(transport: AuthTransport), "auth.json", "/etc/router");
         var transport = config.Transport!;
@@ -132,16 +132,14 @@ public class ConfigurationTests
         Assert.DoesNotContain("s3cret", auth.Ticket.Principals["service"].ToString());
         Assert.DoesNotContain("secret", auth.WampCra.Users["bob"].ToString().Replace("Salted", "", StringComparison.Ordinal));
 
-        var e = Assert.Throws<WampConfigurationException>(() => config.ToOptions());
-        Assert.Equal(("auth.json", "$.workers[0].transports[0].endpoint.tls"), (e.File, e.JsonPath));
-        Assert.Contains("not supported yet", e.Problem);
+        var options = config.ToOptions();
+        Assert.Equal(("/etc/router/server.crt", "/etc/router/server.key"), (options.TlsCertificateFile, options.TlsKeyFile));
 
-        var tlsOnly = WampRouterConfiguration.Parse(Config(transport: """{"type": "websocket", "endpoint": {"type": "tcp", "port": 8443, "tls": {"key": "k.pem", "certificate": "c.pem"}}}"""));
-        e = Assert.Throws<WampConfigurationException>(() => tlsOnly.ToOptions());
-        Assert.Equal("$.workers[0].transports[0].endpoint.tls", e.JsonPath);
-        var origins = WampRouterConfiguration.Parse(Config(transport: """{"type": "websocket", "endpoint": {"type": "tcp", "port": 80}, "options": {"allowed_origins": ["https://bank.example"]}}"""));
-        e = Assert.Throws<WampConfigurationException>(() => origins.ToOptions());
-        Assert.Equal("$.workers[0].transports[0].options", e.JsonPath);
+        var origins = WampRouterConfiguration.Parse(Config(transport: """{"type": "websocket", "endpoint": {"type": "tcp", "port": 80}, "options": {"allowed_origins": ["https://bank.example"], "allow_null_origin": true}}"""));
+        Assert.Equal(["https://bank.example", "null"], origins.ToOptions().AllowedOrigins);
+        var patterns = WampRouterConfiguration.Parse(Config(transport: """{"type": "websocket", "endpoint": {"type": "tcp", "port": 80}, "options": {"allowed_origins": ["https://*.bank.example"]}}"""));
+        var e = Assert.Throws<WampConfigurationException>(() => patterns.ToOptions());
+        Assert.Equal("$.workers[0].transports[0].options.allowed_origins", e.JsonPath);
     }
 
     [Fact]

@@ -57,13 +57,15 @@ public sealed class WampRouterConfiguration
     public WampRouterOptions ToOptions(int? port = null)
     {
         if (port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(port), port, "a TCP port is 0 to 65535");
-        ApplyTls();
         var endpoint = Transport?.Endpoint;
         return new WampRouterOptions
         {
             Address = endpoint is null ? IPAddress.Loopback : endpoint.Address,
             Port = port ?? endpoint?.Port ?? 0,
             MaxMessageSize = Transport?.MaxMessageSize ?? new WampRouterOptions().MaxMessageSize,
+            TlsCertificateFile = endpoint?.Tls?.Certificate,
+            TlsKeyFile = endpoint?.Tls?.Key,
+            AllowedOrigins = AllowedOrigins(),
             RealmSettings = Transport?.Auth is { } auth ? [.. Realms.Select(realm => WithAuthentication(realm, auth))] : Realms,
         };
     }
@@ -108,16 +110,16 @@ public sealed class WampRouterConfiguration
         role ?? throw new WampConfigurationException(File, $"{Transport!.AuthJsonPath}.{method}", $"principal '{authId}' has no role");
 
     /// <summary>
-    /// TLS key and certificate and allowed origins: not applied by this router yet, so a file that has them is refused,
-    /// naming the section, rather than served without them.
+    /// <c>options.allowed_origins</c> (with <c>allow_null_origin</c> adding <c>null</c>); none: any origin, as Crossbar.io
+    /// does. Crossbar.io's <c>*</c> patterns are refused: this router compares whole origins.
     /// </summary>
-    private void ApplyTls()
+    private IReadOnlyList<string>? AllowedOrigins()
     {
-        if (Transport is not { } transport) return;
-        if (transport.Endpoint.Tls is not null)
-            throw new WampConfigurationException(File, transport.EndpointJsonPath + ".tls", "TLS is not supported yet by this router");
-        if (transport.AllowedOrigins is not null || transport.AllowNullOrigin is not null)
-            throw new WampConfigurationException(File, transport.OptionsJsonPath, "Origin checks (allowed_origins, allow_null_origin) are not supported yet by this router");
+        if (Transport is not { AllowedOrigins: { } origins } transport) return null;
+        if (origins.FirstOrDefault(o => o.Contains('*', StringComparison.Ordinal)) is { } pattern)
+            throw new WampConfigurationException(File, transport.OptionsJsonPath + ".allowed_origins",
+                $"'{pattern}' is a pattern; this router compares whole origins (scheme, host and port): list each one");
+        return transport.AllowNullOrigin == true ? [.. origins, "null"] : origins;
     }
 }
 

@@ -29,14 +29,38 @@ public sealed class WebSocketTransport : IWampTransport
         _maxMessageSize = maxMessageSize;
     }
 
-    /// <summary>Opens a client WebSocket to <paramref name="url"/> asking for <c>wamp.2.json</c>.</summary>
+    /// <summary>Opens a client WebSocket to <paramref name="url"/> asking for <c>wamp.2.json</c>, with the default <see cref="WampWebSocketOptions"/>.</summary>
     /// <exception cref="WampConnectionException">The connection failed, timed out, or the server chose no WAMP subprotocol.</exception>
-    public static async Task<WebSocketTransport> ConnectAsync(Uri url, TimeSpan connectTimeout, int maxMessageSize, CancellationToken cancellationToken)
+    public static Task<WebSocketTransport> ConnectAsync(Uri url, TimeSpan connectTimeout, int maxMessageSize, CancellationToken cancellationToken) =>
+        ConnectAsync(url, connectTimeout, maxMessageSize, null, cancellationToken);
+
+    /// <summary>
+    /// Opens a client WebSocket to <paramref name="url"/> (<c>ws://</c> or <c>wss://</c>) asking for <c>wamp.2.json</c>,
+    /// with the keepalive and TLS settings of <paramref name="options"/>.
+    /// </summary>
+    /// <exception cref="WampConnectionException">
+    /// The connection failed (for a refused certificate, the message names the certificate and why: the policy errors
+    /// and chain status, or the failed pinning), timed out, or the server chose no WAMP subprotocol.
+    /// </exception>
+    /// <exception cref="ArgumentException">TLS settings for a <c>ws://</c> URL, or a malformed pin.</exception>
+    public static async Task<WebSocketTransport> ConnectAsync(Uri url, TimeSpan connectTimeout, int maxMessageSize, WampWebSocketOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(url);
+        options ??= WampWebSocketOptions.Default;
+        bool secure = url.Scheme == "wss" || url.Scheme == "https";
+        if (!secure && options.HasTlsSettings)
+            throw new ArgumentException($"TLS settings (pins, certificate validation, client certificate) were given for {url}, which is not encrypted: use wss://.", nameof(url));
+        var check = secure ? new ServerCertificateCheck(url.IdnHost, options) : null;
         var socket = new ClientWebSocket();
         socket.Options.AddSubProtocol(JsonSubprotocol);
-        socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(20);
+        socket.Options.KeepAliveInterval = options.KeepAliveInterval;
+        socket.Options.KeepAliveTimeout = options.KeepAliveTimeout;
+        if (check is not null)
+        {
+            // Always our own callback, even with the defaults: it keeps the reason a certificate was refused.
+            socket.Options.RemoteCertificateValidationCallback = check.Validate;
+            if (options.ClientCertificate is { } clientCertificate) socket.Options.ClientCertificates = [clientCertificate];
+        }
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(connectTimeout);
         try
@@ -49,10 +73,12 @@ public sealed class WebSocketTransport : IWampTransport
             throw new WampConnectionException(WampConnectionException.TransportLost,
                 $"Could not connect to {url} within {connectTimeout.TotalMilliseconds:0} ms.");
         }
-        catch (Exception e) when (e is WebSocketException or HttpRequestException or IOException)
+        catch (Exception e) when (e is WebSocketException or HttpRequestException or IOException or System.Security.Authentication.AuthenticationException)
         {
             socket.Dispose();
-            throw new WampConnectionException(WampConnectionException.TransportLost, $"Could not connect to {url}: {e.Message}", e);
+            if (check?.Failure is { } refused)
+                throw new WampConnectionException(WampConnectionException.TransportLost, $"Could not connect to {url}: {refused}.", e);
+            throw new WampConnectionException(WampConnectionException.TransportLost, $"Could not connect to {url}: {Describe(e)}", e);
         }
         if (socket.SubProtocol != JsonSubprotocol)
         {
@@ -62,6 +88,21 @@ public sealed class WebSocketTransport : IWampTransport
                 $"{url} did not accept the WebSocket subprotocol '{JsonSubprotocol}' (it chose '{socket.SubProtocol ?? "none"}').");
         }
         return new WebSocketTransport(socket, maxMessageSize);
+    }
+
+    /// <summary>
+    /// The messages of an exception and its inner ones: ClientWebSocket says only "Unable to connect to the remote
+    /// server", the cause (refused connection, TLS alert, ...) is further in.
+    /// </summary>
+    private static string Describe(Exception e)
+    {
+        var messages = new List<string>();
+        for (Exception? x = e; x is not null && messages.Count < 5; x = x.InnerException)
+        {
+            string m = x.Message.Trim();
+            if (m.Length > 0 && !messages.Contains(m)) messages.Add(m);
+        }
+        return string.Join(" ", messages.Select(m => m.EndsWith('.') ? m : m + "."));
     }
 
     public ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken) =>
