@@ -118,7 +118,9 @@ public sealed class RouterRestartTests(ITestOutputHelper output)
 
             Assert.Equal(total, ledger.Effects.Count);
             Assert.Equal(total, ledger.Effects.Values.Sum());
-            Assert.True(caller.IsConnected && callee.IsConnected);
+            // Both are joined (or, on a loaded machine, rejoining once more), not ended.
+            await caller.WaitUntilConnectedAsync().WaitAsync(Bound);
+            await callee.WaitUntilConnectedAsync().WaitAsync(Bound);
             output.WriteLine($"SIGTERM: router back in {stopDown.TotalMilliseconds:0} ms, calls flowing again {stopBack.TotalMilliseconds:0} ms after the signal");
             output.WriteLine($"SIGKILL: router back in {killDown.TotalMilliseconds:0} ms, calls flowing again {killBack.TotalMilliseconds:0} ms after the kill");
             Console.WriteLine($"restart recovery: SIGTERM {stopDown.TotalMilliseconds:0}/{stopBack.TotalMilliseconds:0} ms, SIGKILL {killDown.TotalMilliseconds:0}/{killBack.TotalMilliseconds:0} ms (router back / calls flowing)");
