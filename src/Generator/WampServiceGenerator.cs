@@ -44,5 +44,18 @@ public sealed class WampServiceGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(services, static (spc, spec) => ContractEmitter.Emit(spc, spec!));
         context.RegisterSourceOutput(events, static (spc, spec) => ContractEmitter.Emit(spc, spec!));
         context.RegisterSourceOutput(errors, static (spc, spec) => ContractEmitter.EmitError(spc, spec!));
+
+        // 5. TypeScript peers, only for a project that sets WampTypeScriptOutput: the same specs, gathered into one
+        //    module whose text travels in the assembly for the build's WampWriteTypeScript target to write out.
+        var moduleName = context.AnalyzerConfigOptionsProvider
+            .Combine(context.CompilationProvider.Select(static (c, _) => c.AssemblyName ?? ""))
+            .Select(static (pair, _) => TypeScriptOptions.ModuleName(pair.Left.GlobalOptions, pair.Right));
+        var module = services.Collect()
+            .Combine(events.Collect())
+            .Combine(errors.Collect())
+            .Combine(moduleName)
+            .Select(static (all, _) => TypeScriptOptions.Gather(all.Right, all.Left.Left.Left, all.Left.Left.Right, all.Left.Right))
+            .WithTrackingName(StepNames.TypeScriptModule);
+        context.RegisterSourceOutput(module, static (spc, spec) => { if (spec is not null) TypeScriptEmitter.Emit(spc, spec); });
     }
 }
