@@ -170,10 +170,7 @@ function attemptCall (session, procedure, args, callOptions, limitMs, signal, er
       finish(reject, new WampConnectionError(procedure, `The session closed before '${procedure}' could be called.`))
       return
     }
-    cancel = () => {
-      if (done) return
-      try { if (typeof call.cancel === 'function') call.cancel({ mode: 'killnowait' }) } catch (e) { /* the session is gone: nothing to cancel */ }
-    }
+    cancel = () => { if (!done) sendCancel(session, call) }
     const arm = () => {
       clearTimeout(timer)
       timer = setTimeout(() => { cancel(); finish(reject, new AttemptTimeout(limitMs)) }, Math.min(limitMs, MAX_TIMER_MS))
@@ -194,6 +191,28 @@ function attemptCall (session, procedure, args, callOptions, limitMs, signal, er
       onProgress ? p => { if (!done) { arm(); onProgress(p) } } : undefined)
   })
   return { promise, cancel: () => cancel() }
+}
+
+/**
+ * Sends CANCEL with mode killnowait, as the .NET caller does, for the call whose promise is `call`. Not through the
+ * promise's cancel(): Autobahn|JS forgets the request there, and the ERROR the router then answers with (as WAMP says it
+ * must) would be an answer to an unknown request, for which Autobahn|JS closes the whole session. The request stays
+ * pending in Autobahn|JS until that ERROR comes, which is then dropped here. A session that is gone has nothing to cancel.
+ */
+function sendCancel (session, call) {
+  try {
+    const pending = session._call_reqs
+    if (!pending || typeof session._send_wamp !== 'function' || !session.isOpen) return
+    for (const id of Object.keys(pending)) {
+      const deferred = pending[id][0]
+      if (deferred === call || deferred.promise === call) {
+        session._send_wamp([49, Number(id), { mode: 'killnowait' }])
+        return
+      }
+    }
+  } catch (e) {
+    // Nothing to cancel: the limit still holds here, and the router enforces the timeout it was sent.
+  }
 }
 
 /** An Autobahn|JS error as the contract's class for its URI, a timeout marker, or a WampError. */
