@@ -37,18 +37,56 @@ internal static class GeneratorHarness
             References,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
-    public static GeneratorDriver CreateDriver() =>
+    public static GeneratorDriver CreateDriver(IReadOnlyDictionary<string, string>? buildProperties = null) =>
         CSharpGeneratorDriver.Create([new WampServiceGenerator().AsSourceGenerator()], parseOptions: ParseOptions,
+            optionsProvider: buildProperties is null ? null : new BuildProperties(buildProperties),
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
+    /// <summary>The MSBuild properties a project makes visible to the compiler (CompilerVisibleProperty), as build_property.NAME.</summary>
+    public static IReadOnlyDictionary<string, string> TypeScriptOn { get; } = new Dictionary<string, string> { ["build_property.WampTypeScriptOutput"] = "wwwroot/contracts" };
+
     /// <summary>Runs the generator; returns the generated sources by hint name and the output compilation.</summary>
-    public static (Dictionary<string, string> Sources, Compilation Output) Generate(params string[] sources)
+    public static (Dictionary<string, string> Sources, Compilation Output) Generate(params string[] sources) => Generate(null, sources);
+
+    /// <summary>Runs the generator with the given build properties.</summary>
+    public static (Dictionary<string, string> Sources, Compilation Output) Generate(IReadOnlyDictionary<string, string>? buildProperties, params string[] sources)
     {
         var compilation = Compile(sources);
-        var driver = CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
+        var driver = CreateDriver(buildProperties).RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
         Assert.Empty(generatorDiagnostics);
         var result = driver.GetRunResult();
         return (result.GeneratedTrees.ToDictionary(t => Path.GetFileName(t.FilePath), t => t.GetText().ToString()), output);
+    }
+
+    /// <summary>The TypeScript files an assembly built from the sources carries, read as the build's tool reads them.</summary>
+    public static Dictionary<string, string> TypeScriptFiles(params string[] sources)
+    {
+        var (_, output) = Generate(TypeScriptOn, sources);
+        using var pe = new MemoryStream();
+        var emitted = output.Emit(pe);
+        Assert.True(emitted.Success, string.Join("\n", emitted.Diagnostics));
+        pe.Position = 0;
+        var files = WampContracts.TypeScript.TypeScriptFiles.Read(pe);
+        Assert.NotNull(files);
+        return files.ToDictionary(f => f.Key, f => f.Value);
+    }
+
+    private sealed class BuildProperties(IReadOnlyDictionary<string, string> properties) : AnalyzerConfigOptionsProvider
+    {
+        private readonly Options _global = new(properties);
+
+        public override AnalyzerConfigOptions GlobalOptions => _global;
+
+        public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Options.Empty;
+
+        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => Options.Empty;
+
+        private sealed class Options(IReadOnlyDictionary<string, string> values) : AnalyzerConfigOptions
+        {
+            public static readonly Options Empty = new(new Dictionary<string, string>());
+
+            public override bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value) => values.TryGetValue(key, out value);
+        }
     }
 
     /// <summary>Errors and warnings of compiling the sources together with what the generator made of them.</summary>
