@@ -34,4 +34,26 @@ public sealed class TypeCheckTests
         Assert.Contains("typecheck/missing-field.ts(8,12): error TS2339: Property 'city' does not exist on type 'Conference'.", output);
         Assert.True(ErrorCount(output) == 1, output);
     }
+
+    [Theory]
+    [InlineData("Every_method_shape_in_TypeScript")]
+    [InlineData("Data_types_in_TypeScript")]
+    public async Task The_generators_TypeScript_snapshots_compile_strictly(string snapshot)
+    {
+        // Beside the runtime declarations they import, as the build writes them.
+        TypeScriptPeer.CopyGenerated();
+        string dir = Path.Combine(TypeScriptPeer.Out, "snapshots", snapshot);
+        Directory.CreateDirectory(dir);
+        File.Copy(Path.Combine(TypeScriptPeer.GeneratorSnapshots, snapshot + ".verified.d.ts"), Path.Combine(dir, "contracts.d.ts"), overwrite: true);
+        File.Copy(Path.Combine(TypeScriptPeer.GeneratorSnapshots, snapshot + ".verified.js"), Path.Combine(dir, "contracts.js"), overwrite: true);
+        File.Copy(Path.Combine(TypeScriptPeer.Out, "generated", "wamp-contracts.d.ts"), Path.Combine(dir, "wamp-contracts.d.ts"), overwrite: true);
+
+        var (exit, output) = await TypeScriptPeer.TscAsync("--ignoreConfig", "--noEmit", "--strict", "--target", "es2022", "--module", "nodenext", "--lib", "es2022,dom",
+            Path.Combine(dir, "contracts.d.ts"));
+        Assert.True(exit == 0, $"tsc rejected the declarations of {snapshot}:\n{output}");
+
+        // The module itself is valid JavaScript (an ES module: ts/package.json says so).
+        var (checkedJs, nodeOutput) = await TypeScriptPeer.RunAsync("node", ["--check", Path.Combine(dir, "contracts.js")]);
+        Assert.True(checkedJs == 0, $"node rejected the module of {snapshot}:\n{nodeOutput}");
+    }
 }

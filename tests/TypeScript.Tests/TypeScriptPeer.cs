@@ -18,6 +18,10 @@ internal static class TypeScriptPeer
 
     public static string Out => Path.Combine(Directory, "out");
 
+    /// <summary>tests/Generator.Tests/Snapshots.</summary>
+    public static string GeneratorSnapshots { get; } =
+        typeof(TypeScriptPeer).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "GeneratorSnapshotsDirectory").Value!;
+
     private static string Locate()
     {
         string dir = typeof(TypeScriptPeer).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "TypeScriptDirectory").Value!;
