@@ -24,6 +24,7 @@ public sealed partial class GeneratedClientTests(ITestOutputHelper output) : IAs
     private WampSession _callee = null!;
     private DroppingService _service = null!;
     private readonly Listener _listener = new();
+    private readonly ProgressSteps _steps = new();
     private readonly List<IAsyncDisposable> _attached = new();
 
     public async Task InitializeAsync()
@@ -32,10 +33,11 @@ public sealed partial class GeneratedClientTests(ITestOutputHelper output) : IAs
         // The Node.js client connects through the proxy, so the callee can drop its connection.
         _proxy = LoopbackProxy.Start(_router.Url!.Port);
         _recorder = new RecordingTransport(_router.ConnectInMemory());
-        _callee = await WampSession.JoinAsync(_recorder, Realm, ConferencesApp.SessionOptions());
+        _callee = await WampSession.JoinAsync(_recorder, Realm, StepsJson.SessionOptions());
         _service = new DroppingService(new ConferenceService(_callee.GetPublisher<IConferenceEvents>(), TimeProvider.System), _proxy);
         _attached.Add(await _callee.RegisterAsync<IConferences>(_service));
         _attached.Add(await _callee.SubscribeAsync<IConferenceEvents>(_listener));
+        _attached.Add(await _callee.RegisterAsync<IProgressSteps>(_steps));
     }
 
     public async Task DisposeAsync()
@@ -60,7 +62,7 @@ public sealed partial class GeneratedClientTests(ITestOutputHelper output) : IAs
             int exit = await node.WaitForExitAsync(TypeScriptPeer.Bound);
             output.WriteLine(node.Log);
             Assert.True(exit == 0 && node.Log.Contains("DONE", StringComparison.Ordinal), $"the Node.js client failed (exit {exit}):\n{node.Log}");
-            foreach (string step in new[] { "PASS get", "PASS not_found ConferenceNotFound", "PASS timeout", "PASS event", "PASS publish", "PASS compare", "PASS idempotent" })
+            foreach (string step in new[] { "PASS get", "PASS not_found ConferenceNotFound", "PASS timeout", "PASS deadline", "PASS event", "PASS publish", "PASS stream", "PASS compare", "PASS idempotent" })
                 Assert.Contains(step, node.Log);
         }
         var fromTypeScript = _recorder.Since(before);
@@ -74,9 +76,18 @@ public sealed partial class GeneratedClientTests(ITestOutputHelper output) : IAs
         Assert.All(keys, k => Assert.True(k.Success, string.Join("\n", updates)));
         Assert.Equal(keys[0].Groups[1].Value, keys[1].Groups[1].Value);
 
-        // [Timeout(200)] travelled as the call's timeout, the read without side effects carried no key.
-        Assert.Contains(fromTypeScript, f => f.EndsWith(",{\"timeout\":200},[123]]", StringComparison.Ordinal));
-        Assert.Contains(fromTypeScript, f => f.EndsWith(",{\"timeout\":2000},[123]]", StringComparison.Ordinal));
+        // [Timeout] travelled as each call's timeout (cut by the deadline); the reads without side effects carried no key.
+
+        // get(123), report(123) at its 200 ms, report(123) under a 120 ms deadline; the get after the deadline was never sent.
+        var limits = fromTypeScript.Select(f => CallOf123Pattern().Match(f)).Where(m => m.Success)
+            .Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(3, limits.Count);
+        Assert.Equal(2000, limits[0]);
+        Assert.Equal(200, limits[1]);
+        Assert.InRange(limits[2], 1, 120);
+
+        // Leaving the stream early canceled the call: the callee's token fired.
+        await _steps.Canceled.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
         // The typed publish reached a C# subscriber as a Conference.
         var published = await _listener.Published.Task.WaitAsync(TimeSpan.FromSeconds(10));
@@ -108,6 +119,10 @@ public sealed partial class GeneratedClientTests(ITestOutputHelper output) : IAs
 
     [GeneratedRegex(@"^\[68,\d+,")]
     private static partial Regex RequestIdPattern();
+
+    /// <summary>An INVOCATION with the single argument 123 and no key: its time limit.</summary>
+    [GeneratedRegex(@"^\[68,\d+,\d+,\{""timeout"":(\d+)\},\[123\]\]$")]
+    private static partial Regex CallOf123Pattern();
 
     [GeneratedRegex("\"x_idempotency_key\":\"([0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})\"")]
     private static partial Regex KeyPattern();

@@ -276,7 +276,7 @@ export function createCaller (peer, errors, options) {
   const callOptions = (limitMs, key, progress) => {
     const o = {}
     if (progress) o.receive_progress = true
-    o.timeout = Math.max(1, Math.ceil(limitMs))
+    o.timeout = limitMs
     if (key != null) o.x_idempotency_key = String(key)
     return o
   }
@@ -291,8 +291,10 @@ export function createCaller (peer, errors, options) {
     const started = now()
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw signal.reason
-      const limitMs = limitOf(method)
-      if (limitMs <= 0) throw new WampTimeoutError(method.uri, now() - started, 0, attempt - 1)
+      const remainingMs = limitOf(method)
+      if (remainingMs <= 0) throw new WampTimeoutError(method.uri, now() - started, 0, attempt - 1)
+      // Whole milliseconds, at least 1: what the wire carries, and what is enforced here.
+      const limitMs = Math.max(1, Math.ceil(remainingMs))
       let failure
       try {
         const session = await openSession(peer, method.uri, limitMs, signal)
@@ -334,8 +336,9 @@ export function createCaller (peer, errors, options) {
       async * [Symbol.asyncIterator] () {
         key = keyFor(method, key)
         const started = now()
-        const limitMs = limitOf(method)
-        if (limitMs <= 0) throw new WampTimeoutError(method.uri, 0, 0, 0)
+        const remainingMs = limitOf(method)
+        if (remainingMs <= 0) throw new WampTimeoutError(method.uri, 0, 0, 0)
+        const limitMs = Math.max(1, Math.ceil(remainingMs))
         const session = await openSession(peer, method.uri, limitMs, signal)
         const items = []
         let wake = null

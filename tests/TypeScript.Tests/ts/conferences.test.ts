@@ -5,7 +5,8 @@
 import autobahn from 'autobahn'
 import WebSocket from 'ws'
 import { conferencesClient, conferenceEventsClient, ConferenceNotFound, type Conference, type Ticket } from './generated/conferences.js'
-import { WampTimeoutError } from './generated/wamp-contracts.js'
+import { progressStepsClient, type Step } from './generated/streams.js'
+import { WampDeadline, WampTimeoutError } from './generated/wamp-contracts.js'
 
 // Autobahn|JS 26 uses the global WebSocket, which Node 20 does not have: the ws package stands in for it.
 const g = globalThis as { WebSocket?: unknown }
@@ -79,6 +80,27 @@ async function main (): Promise<void> {
   check(elapsed >= 195 && elapsed < 1000, `report(123) failed after ${elapsed} ms, not at its 200 ms limit`)
   console.log(`PASS timeout after ${Math.round(elapsed)} ms: ${t.message}`)
 
+  // A deadline bounds every call of a client: the attempt's limit is cut to what remains, and nothing starts after it.
+  const deadline = WampDeadline.within(120)
+  const bounded = conferencesClient(connection, { deadline })
+  let cut: unknown = null
+  try {
+    await bounded.report(123)
+  } catch (e) {
+    cut = e
+  }
+  check(cut instanceof WampTimeoutError && cut.limitMs <= 120 && cut.attempts === 1, `report(123) under a 120 ms deadline ended with ${String(cut)}`)
+  // The attempt's own timer may fire a hair before the deadline does: wait until it has passed.
+  await new Promise(resolve => setTimeout(resolve, deadline.remainingMs + 1))
+  let late: unknown = null
+  try {
+    await bounded.get(123)
+  } catch (e) {
+    late = e
+  }
+  check(late instanceof WampTimeoutError && late.attempts === 0, `get(123) after the deadline ended with ${String(late)}`)
+  console.log(`PASS deadline ${(cut as WampTimeoutError).message} / ${(late as WampTimeoutError).message}`)
+
   // An event the C# service publishes (its Update does) reaches the typed handler.
   let onUpdated: (c: Conference) => void = () => {}
   const updated = new Promise<Conference>(resolve => { onUpdated = resolve })
@@ -92,6 +114,19 @@ async function main (): Promise<void> {
   // A typed publish, which a C# subscriber receives.
   await events.publishUpdated({ name: 'TypeScript Summit', where: 'Node', id: 1 })
   console.log('PASS publish')
+
+  // Progressive results as an AsyncIterable, typed; leaving the loop early cancels the call.
+  const progress = progressStepsClient(connection)
+  const steps: Step[] = []
+  for await (const step of progress.count(3)) steps.push(step)
+  check(JSON.stringify(steps) === JSON.stringify([1, 2, 3].map(i => ({ index: i, label: `step ${i}` }))), `count(3) gave ${JSON.stringify(steps)}`)
+  let seen = 0
+  for await (const step of progress.count(1000)) {
+    seen = step.index
+    if (step.index === 5) break
+  }
+  check(seen === 5, `count(1000) stopped at ${seen}`)
+  console.log(`PASS stream ${JSON.stringify(steps)}`)
 
   // Calls the C# side repeats with the .NET proxy, to compare what the callee receives.
   const all: Conference[] = await conferences.list()
