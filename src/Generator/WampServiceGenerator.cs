@@ -45,11 +45,12 @@ public sealed class WampServiceGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(events, static (spc, spec) => ContractEmitter.Emit(spc, spec!));
         context.RegisterSourceOutput(errors, static (spc, spec) => ContractEmitter.EmitError(spc, spec!));
 
-        // 5. TypeScript peers, only for a project that sets WampTypeScriptOutput: the same specs, gathered into one
-        //    module whose text travels in the assembly for the build's WampWriteTypeScript target to write out.
-        var moduleName = context.AnalyzerConfigOptionsProvider
+        // 5. TypeScript peers, only for a project that sets WampTypeScriptOutput (the targets define WAMPCONTRACTS_TYPESCRIPT):
+        //    the same specs, gathered into one module whose text travels in the assembly for the build to write out.
+        var moduleName = context.ParseOptionsProvider.Select(static (o, _) => TypeScriptOptions.Defines(o))
+            .Combine(context.AnalyzerConfigOptionsProvider)
             .Combine(context.CompilationProvider.Select(static (c, _) => c.AssemblyName ?? ""))
-            .Select(static (pair, _) => TypeScriptOptions.ModuleName(pair.Left.GlobalOptions, pair.Right));
+            .Select(static (x, _) => TypeScriptOptions.ModuleName(x.Left.Left, x.Left.Right.GlobalOptions, x.Right));
         var module = services.Collect()
             .Combine(events.Collect())
             .Combine(errors.Collect())

@@ -78,17 +78,25 @@ public class TypeScriptTests
     }
 
     [Fact]
-    public void A_project_that_does_not_opt_in_gets_no_TypeScript()
+    public void A_project_that_does_not_opt_in_gets_no_TypeScript_and_its_specs_describe_no_wire_types()
     {
         var (sources, _) = GeneratorHarness.Generate(SnapshotTests.EveryMethodShape);
         Assert.DoesNotContain(sources.Keys, k => k.Contains("TypeScript", StringComparison.Ordinal));
+
+        // The parse step skips the walk over the types (it costs as much again as the rest of the parse).
+        var compilation = GeneratorHarness.Compile(SnapshotTests.EveryMethodShape);
+        var spec = (Model.ServiceSpec)GeneratorHarness.CreateDriver().RunGenerators(compilation).GetRunResult().Results.Single()
+            .TrackedSteps[StepNames.ParseService].Single().Outputs.Single().Value;
+        Assert.Empty(spec.Types);
+        Assert.All(spec.Procedures.SelectMany(p => p.Parameters), p => Assert.Null(p.Wire));
+        Assert.All(spec.Procedures, p => Assert.Null(p.ResultWire));
     }
 
     [Fact]
     public void The_module_is_named_after_the_assembly_unless_WampTypeScriptModule_names_it()
     {
-        var named = new Dictionary<string, string>(GeneratorHarness.TypeScriptOn) { ["build_property.WampTypeScriptModule"] = "ShapesClient" };
-        var (sources, _) = GeneratorHarness.Generate(named, SnapshotTests.EveryMethodShape);
+        var named = new Dictionary<string, string> { ["build_property.WampTypeScriptModule"] = "ShapesClient" };
+        var (sources, _) = GeneratorHarness.GenerateWithTypeScript(named, SnapshotTests.EveryMethodShape);
         string carrier = sources["WampContracts.TypeScript.g.cs"];
         Assert.Contains("internal const string File0 = \"shapes-client.js\";", carrier);
         Assert.Equal("my-app.conferences", TypeScriptOptions.KebabCase("MyApp.Conferences"));
@@ -111,11 +119,12 @@ public class TypeScriptTests
     [Fact]
     public void An_unrelated_edit_leaves_the_TypeScript_module_cached()
     {
-        var compilation = GeneratorHarness.Compile(SnapshotTests.EveryMethodShape, "namespace Other; public static class Helper { public static int F() => 1; }");
-        var driver = GeneratorHarness.CreateDriver(GeneratorHarness.TypeScriptOn).RunGenerators(compilation);
+        var options = GeneratorHarness.TypeScriptParseOptions;
+        var compilation = GeneratorHarness.Compile(options, SnapshotTests.EveryMethodShape, "namespace Other; public static class Helper { public static int F() => 1; }");
+        var driver = GeneratorHarness.CreateDriver(null, options).RunGenerators(compilation);
         var old = compilation.SyntaxTrees.ElementAt(1);
         driver = driver.RunGenerators(compilation.ReplaceSyntaxTree(old, Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(
-            "namespace Other; public static class Helper { public static int F() => 2; }", GeneratorHarness.ParseOptions, old.FilePath)));
+            "namespace Other; public static class Helper { public static int F() => 2; }", options, old.FilePath)));
         var reasons = driver.GetRunResult().Results.Single().TrackedSteps[StepNames.TypeScriptModule].SelectMany(s => s.Outputs).Select(o => o.Reason).ToList();
         Assert.NotEmpty(reasons);
         Assert.All(reasons, r => Assert.True(r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, r.ToString()));

@@ -259,8 +259,8 @@ internal static class TypeScriptEmitter
                 {
                     string pascal = char.ToUpperInvariant(methods[i][0]) + methods[i].Substring(1);
                     var wire = WireParameters(p).ToList();
-                    string parameters = string.Join(", ", wire.Select(a => $"{names.Parameter(a)}{(a.DefaultJson is null ? "" : "?")}: {names.Ts(a.Wire)}"));
-                    string handlerParameters = string.Join(", ", wire.Select(a => $"{names.Parameter(a)}: {names.Ts(a.Wire)}"));
+                    string parameters = string.Join(", ", wire.Select(a => $"{names.Parameter(a)}{(a.DefaultJson is null ? "" : "?")}: {names.Ts(a.Wire!)}"));
+                    string handlerParameters = string.Join(", ", wire.Select(a => $"{names.Parameter(a)}: {names.Ts(a.Wire!)}"));
                     w.Line($"/** Publishes {p.Uri} (unacknowledged, as the .NET publisher does). */");
                     w.Line($"publish{pascal}({parameters}): Promise<void>;");
                     w.Line($"/** Subscribes to {p.Uri}; a handler's error is reported to the console and does not end the subscription. */");
@@ -322,11 +322,11 @@ internal static class TypeScriptEmitter
             switch (a.Role)
             {
                 case ParameterRole.Argument:
-                    yield return new TsParameter(names.Parameter(a), names.Ts(a.Wire), a.DefaultJson is not null);
+                    yield return new TsParameter(names.Parameter(a), names.Ts(a.Wire!), a.DefaultJson is not null);
                     break;
                 case ParameterRole.IdempotencyKeyString:
                 case ParameterRole.IdempotencyKeyGuid:
-                    yield return new TsParameter(names.Parameter(a), a.Wire.Nullable ? "string | null" : "string", a.DefaultJson is not null);
+                    yield return new TsParameter(names.Parameter(a), a.Wire?.Nullable == true ? "string | null" : "string", a.DefaultJson is not null);
                     break;
                 case ParameterRole.CancellationToken:
                     yield return new TsParameter(names.Signal(p), "AbortSignal", true);

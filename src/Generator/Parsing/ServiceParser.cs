@@ -28,7 +28,9 @@ internal static class ServiceParser
         var analysis = ContractAnalysis.Analyze(type, context.Attributes[0], kind, known, cancellationToken);
         if (!analysis.CanGenerate) return null;
 
-        var wire = new WireTypeParser(known, cancellationToken);
+        // What JSON carries is described only for a project that asks for TypeScript peers: the walk over the types
+        // costs as much again as the rest of the parse, and the C# emitter does not need it.
+        var wire = TypeScriptOptions.DescribesWire(context.TargetNode.SyntaxTree) ? new WireTypeParser(known, cancellationToken) : null;
         var procedures = analysis.Methods
             .Select(m => ToSpec(m, wire, cancellationToken))
             .OrderBy(p => p.Uri, System.StringComparer.Ordinal)
@@ -42,7 +44,7 @@ internal static class ServiceParser
             IsPublic(type),
             procedures,
             analysis.Skipped.ToEquatableArray(),
-            wire.Shapes);
+            wire?.Shapes ?? EquatableArray<TypeShapeSpec>.Empty);
     }
 
     public static ErrorSpec? ParseError(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
@@ -55,7 +57,7 @@ internal static class ServiceParser
         return new ErrorSpec(type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), MetadataName(type), uri, fromPayload);
     }
 
-    private static ProcedureSpec ToSpec(CheckedMethod method, WireTypeParser wire, CancellationToken cancellationToken)
+    private static ProcedureSpec ToSpec(CheckedMethod method, WireTypeParser? wire, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var parameters = method.Parameters.Select(p => new ParameterSpec(
@@ -65,8 +67,8 @@ internal static class ServiceParser
             p.WireIndex,
             p.Symbol.HasExplicitDefaultValue || p.Symbol.NullableAnnotation == NullableAnnotation.Annotated || p.Symbol.Type.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T,
             DefaultValue(p.Symbol),
-            p.Role == ParameterRole.CancellationToken ? WireTypeSpec.Of(WireKind.Unknown) : wire.Parse(p.Symbol.Type),
-            p.Role == ParameterRole.CancellationToken ? null : wire.DefaultJson(p.Symbol))).ToEquatableArray();
+            wire is null || p.Role == ParameterRole.CancellationToken ? null : wire.Parse(p.Symbol.Type),
+            wire is null || p.Role == ParameterRole.CancellationToken ? null : wire.DefaultJson(p.Symbol))).ToEquatableArray();
         string signature = string.Join(", ", method.Symbol.Parameters.Select(p => p.Type.ToDisplayString(TypeFormat) + " " + p.Name));
         return new ProcedureSpec(
             method.Symbol.Name,
@@ -79,7 +81,7 @@ internal static class ServiceParser
             method.IdempotencyKeyParameter,
             method.RetryAttempts,
             signature,
-            method.Result is null ? null : wire.Parse(method.Result));
+            method.Result is null ? null : wire?.Parse(method.Result));
     }
 
     /// <summary>The C# expression of a parameter's default value, or null for <c>default!</c>.</summary>

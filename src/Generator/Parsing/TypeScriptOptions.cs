@@ -1,21 +1,32 @@
 using System.Collections.Immutable;
 using System.Linq;
 using System.Text;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
 using WampContracts.Generator.Model;
 
 namespace WampContracts.Generator.Parsing;
 
-/// <summary>Whether, and under which module name, a project asks for TypeScript peers (MSBuild properties made visible to the compiler).</summary>
+/// <summary>
+/// Whether, and under which module name, a project asks for TypeScript peers. WampContracts.TypeScript.targets defines
+/// <see cref="DefineSymbol"/> when <c>WampTypeScriptOutput</c> is set: the parse step sees it in each tree's parse options
+/// (so it describes wire types only then) and the pipeline in the project's; <c>WampTypeScriptModule</c> is a property
+/// made visible to the compiler.
+/// </summary>
 internal static class TypeScriptOptions
 {
-    public const string OutputProperty = "build_property.WampTypeScriptOutput";
+    public const string DefineSymbol = "WAMPCONTRACTS_TYPESCRIPT";
     public const string ModuleProperty = "build_property.WampTypeScriptModule";
 
+    public static bool DescribesWire(SyntaxTree tree) => tree.Options is CSharpParseOptions options && Defines(options);
+
+    public static bool Defines(ParseOptions options) => options.PreprocessorSymbolNames.Contains(DefineSymbol);
+
     /// <summary>The module's file name, or null when the project does not opt in.</summary>
-    public static string? ModuleName(AnalyzerConfigOptions options, string assemblyName)
+    public static string? ModuleName(bool enabled, AnalyzerConfigOptions options, string assemblyName)
     {
-        if (!options.TryGetValue(OutputProperty, out string? output) || string.IsNullOrWhiteSpace(output)) return null;
+        if (!enabled) return null;
         if (options.TryGetValue(ModuleProperty, out string? module) && !string.IsNullOrWhiteSpace(module)) return KebabCase(module.Trim());
         return KebabCase(assemblyName.Length > 0 ? assemblyName : "contracts");
     }

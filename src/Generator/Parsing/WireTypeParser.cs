@@ -143,8 +143,10 @@ internal sealed class WireTypeParser
                     IFieldSymbol { IsStatic: false, IsConst: false, DeclaredAccessibility: Accessibility.Public } f when _known.Find(f, _known.JsonInclude) is not null => f.Type,
                     _ => null,
                 };
-                if (memberType is null || !seen.Add(member.Name) || IsIgnored(member)) continue;
-                string jsonName = NamedArgument(_known.Find(member, _known.JsonPropertyName)) ?? CamelCase(member.Name);
+                if (memberType is null || !seen.Add(member.Name)) continue;
+                var (ignored, jsonName) = JsonAttributes(member);
+                if (ignored) continue;
+                jsonName ??= CamelCase(member.Name);
                 properties.Add(new PropertyShapeSpec(jsonName, Parse(memberType)));
             }
         }
@@ -153,14 +155,28 @@ internal sealed class WireTypeParser
         return key;
     }
 
-    /// <summary>[JsonIgnore] leaves a member out unless its Condition says to write it in some cases.</summary>
-    private bool IsIgnored(ISymbol member)
+    /// <summary>
+    /// What a member's attributes say, read in one pass: [JsonIgnore] leaves it out unless its Condition writes it in some
+    /// cases; [JsonPropertyName] renames it.
+    /// </summary>
+    private (bool Ignored, string? JsonName) JsonAttributes(ISymbol member)
     {
-        var ignore = _known.Find(member, _known.JsonIgnore);
-        if (ignore is null) return false;
-        foreach (var named in ignore.NamedArguments)
-            if (named.Key == "Condition" && named.Value.Value is int condition) return condition == 1; // JsonIgnoreCondition.Always
-        return true;
+        bool ignored = false;
+        string? jsonName = null;
+        foreach (var attribute in member.GetAttributes())
+        {
+            if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, _known.JsonPropertyName))
+            {
+                jsonName = NamedArgument(attribute);
+            }
+            else if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, _known.JsonIgnore))
+            {
+                ignored = true;
+                foreach (var named in attribute.NamedArguments)
+                    if (named.Key == "Condition" && named.Value.Value is int condition) ignored = condition == 1; // JsonIgnoreCondition.Always
+            }
+        }
+        return (ignored, jsonName);
     }
 
     private bool HasStringEnumConverter(INamedTypeSymbol type)
