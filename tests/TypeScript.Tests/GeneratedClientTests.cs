@@ -62,7 +62,7 @@ public sealed partial class GeneratedClientTests(ITestOutputHelper output) : IAs
             int exit = await node.WaitForExitAsync(TypeScriptPeer.Bound);
             output.WriteLine(node.Log);
             Assert.True(exit == 0 && node.Log.Contains("DONE", StringComparison.Ordinal), $"the Node.js client failed (exit {exit}):\n{node.Log}");
-            foreach (string step in new[] { "PASS get", "PASS not_found ConferenceNotFound", "PASS timeout", "PASS deadline", "PASS event", "PASS publish", "PASS stream", "PASS compare", "PASS idempotent" })
+            foreach (string step in new[] { "PASS get", "PASS not_found ConferenceNotFound", "PASS timeout", "PASS abort AbortError", "PASS deadline", "PASS event", "PASS publish", "PASS stream", "PASS compare", "PASS idempotent" })
                 Assert.Contains(step, node.Log);
         }
         var fromTypeScript = _recorder.Since(before);
@@ -85,6 +85,9 @@ public sealed partial class GeneratedClientTests(ITestOutputHelper output) : IAs
         Assert.Equal(2000, limits[0]);
         Assert.Equal(200, limits[1]);
         Assert.InRange(limits[2], 1, 120);
+
+        // The aborted call had reached the callee: the abort came while it ran.
+        Assert.Single(fromTypeScript, f => f.EndsWith(",{\"timeout\":200},[7]]", StringComparison.Ordinal));
 
         // Leaving the stream early canceled the call: the callee's token fired.
         await _steps.Canceled.Task.WaitAsync(TimeSpan.FromSeconds(10));

@@ -119,9 +119,18 @@ function watch (check) {
 function openSession (peer, procedure, boundMs, signal) {
   const session = sessionOf(peer)
   if (session) return Promise.resolve(session)
+  if (signal?.aborted) return Promise.reject(signal.reason)
   return new Promise((resolve, reject) => {
-    let unwatch = null
-    const finish = (fn, value) => { clearTimeout(timer); unwatch(); if (signal) signal.removeEventListener('abort', onAbort); fn(value) }
+    let unwatch = () => {}
+    let done = false
+    const finish = (fn, value) => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      unwatch()
+      if (signal) signal.removeEventListener('abort', onAbort)
+      fn(value)
+    }
     const onAbort = () => finish(reject, signal.reason)
     const timer = setTimeout(() => finish(reject, new WampConnectionError(procedure,
       `No connection to the router for '${procedure}' within ${Math.round(boundMs)} ms.`)), Math.min(boundMs, MAX_TIMER_MS))
@@ -162,6 +171,8 @@ function attemptCall (session, procedure, args, callOptions, limitMs, signal, er
       if (signal) signal.removeEventListener('abort', onAbort)
       fn(value)
     }
+    // An abort before the CALL leaves nothing to cancel: nothing is sent.
+    if (signal?.aborted) { finish(reject, signal.reason); return }
     let call
     try {
       call = session.call(procedure, args.length > 0 ? args : undefined, undefined, callOptions)

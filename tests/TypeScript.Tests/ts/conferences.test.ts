@@ -80,6 +80,20 @@ async function main (): Promise<void> {
   check(elapsed >= 195 && elapsed < 1000, `report(123) failed after ${elapsed} ms, not at its 200 ms limit`)
   console.log(`PASS timeout after ${Math.round(elapsed)} ms: ${t.message}`)
 
+  // An AbortSignal cancels the call (CANCEL killnowait, as a .NET CancellationToken does) and rejects with its reason.
+  // The callee takes 1 s: the abort comes while the call is in flight.
+  const controller = new AbortController()
+  const aborted = conferences.report(7, controller.signal)
+  setTimeout(() => controller.abort(), 50)
+  let reason: unknown = null
+  try {
+    await aborted
+  } catch (e) {
+    reason = e
+  }
+  check(reason === controller.signal.reason && (reason as Error).name === 'AbortError', `report(7) after abort() ended with ${String(reason)}`)
+  console.log(`PASS abort ${(reason as Error).name}`)
+
   // A deadline bounds every call of a client: the attempt's limit is cut to what remains, and nothing starts after it.
   const deadline = WampDeadline.within(120)
   const bounded = conferencesClient(connection, { deadline })
