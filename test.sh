@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test: installs what they need if it is missing (Debian's python3-autobahn and chromium, the npm
-# packages pinned in tests/Interop/peers/package-lock.json and samples/Conferences/web/package-lock.json),
-# then the whole solution's tests.
+# packages pinned in tests/Interop/peers/package-lock.json, tests/TypeScript.Tests/ts/package-lock.json and
+# samples/Conferences/web/package-lock.json), then the whole solution's tests.
 # Ends with one line: "Total: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")"
 
 bash tests/Interop/setup.sh
+bash tests/TypeScript.Tests/setup.sh
 
 # The browser test drives Debian's Chromium (never a downloaded browser).
 if [ ! -x /usr/bin/chromium ]; then

@@ -8,12 +8,16 @@ using WampContracts.Generator;
 
 // Generator time for a large contract set: SERVICES interfaces of METHODS methods each (default 200 x 10).
 // Reports the generator's own elapsed time (GeneratorDriver timing) for a full run and for an incremental
-// run after a one-method edit. Usage: dotnet run -c Release --project bench/GeneratorBench [SERVICES] [METHODS] [RUNS]
+// run after a one-method edit. With "typescript" the project is one that sets WampTypeScriptOutput (the generator then
+// also describes the types and emits the TypeScript module).
+// Usage: dotnet run -c Release --project bench/GeneratorBench [SERVICES] [METHODS] [RUNS] [typescript]
 int services = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200;
 int methods = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10;
 int runs = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 7;
+bool typeScript = args.Length > 3 && args[3] == "typescript";
 
 var parse = new CSharpParseOptions(LanguageVersion.Latest);
+if (typeScript) parse = parse.WithPreprocessorSymbols("WAMPCONTRACTS_TYPESCRIPT"); // as WampContracts.TypeScript.targets defines it
 var references = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
     .Append(typeof(WampSession).Assembly.Location).Distinct().Select(p => MetadataReference.CreateFromFile(p)).ToArray();
 
@@ -54,7 +58,7 @@ var check = CSharpGeneratorDriver.Create([new WampServiceGenerator().AsSourceGen
 var errors = output.GetDiagnostics().Count(d => d.Severity == DiagnosticSeverity.Error);
 
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd}");
-Console.WriteLine($"contracts: {services} services x {methods} methods = {services * methods} procedures; {generated} files generated; {errors} compile errors in the result");
+Console.WriteLine($"contracts: {services} services x {methods} methods = {services * methods} procedures{(typeScript ? ", with TypeScript peers" : "")}; {generated} files generated; {errors} compile errors in the result");
 Console.WriteLine($"full generation:        median {Median(full):0.0} ms, min {full.Min():0.0} ms, max {full.Max():0.0} ms over {runs} runs");
 Console.WriteLine($"full generation, wall clock of RunGenerators (includes the compiler's binding): median {Median(fullWall):0.0} ms");
 Console.WriteLine($"after a one-method edit: median {Median(incremental):0.0} ms, min {incremental.Min():0.0} ms, max {incremental.Max():0.0} ms");

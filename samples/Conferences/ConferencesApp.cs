@@ -88,6 +88,8 @@ public sealed class ConferencesApp : IAsyncDisposable
         {
             "/" or "/index.html" => SendFileAsync(context, Path.Combine(root, "index.html"), "text/html; charset=utf-8"),
             "/autobahn.min.js" => SendFileAsync(context, Path.Combine(root, "autobahn.min.js"), "text/javascript; charset=utf-8"),
+            // The page's typed client, generated from the contracts at build time (WampTypeScriptOutput).
+            ("/contracts/conferences.js" or "/contracts/wamp-contracts.js") and var file => SendFileAsync(context, Path.Combine(root, file[1..]), "text/javascript; charset=utf-8"),
             _ => NotFoundAsync(context),
         });
         await app.StartAsync(cancellationToken);

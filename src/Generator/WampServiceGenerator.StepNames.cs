@@ -6,4 +6,5 @@ internal static class StepNames
     public const string ParseService = nameof(ParseService);
     public const string ParseEvents = nameof(ParseEvents);
     public const string ParseError = nameof(ParseError);
+    public const string TypeScriptModule = nameof(TypeScriptModule);
 }

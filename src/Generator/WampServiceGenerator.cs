@@ -44,5 +44,19 @@ public sealed class WampServiceGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(services, static (spc, spec) => ContractEmitter.Emit(spc, spec!));
         context.RegisterSourceOutput(events, static (spc, spec) => ContractEmitter.Emit(spc, spec!));
         context.RegisterSourceOutput(errors, static (spc, spec) => ContractEmitter.EmitError(spc, spec!));
+
+        // 5. TypeScript peers, only for a project that sets WampTypeScriptOutput (the targets define WAMPCONTRACTS_TYPESCRIPT):
+        //    the same specs, gathered into one module whose text travels in the assembly for the build to write out.
+        var moduleName = context.ParseOptionsProvider.Select(static (o, _) => TypeScriptOptions.Defines(o))
+            .Combine(context.AnalyzerConfigOptionsProvider)
+            .Combine(context.CompilationProvider.Select(static (c, _) => c.AssemblyName ?? ""))
+            .Select(static (x, _) => TypeScriptOptions.ModuleName(x.Left.Left, x.Left.Right.GlobalOptions, x.Right));
+        var module = services.Collect()
+            .Combine(events.Collect())
+            .Combine(errors.Collect())
+            .Combine(moduleName)
+            .Select(static (all, _) => TypeScriptOptions.Gather(all.Right, all.Left.Left.Left, all.Left.Left.Right, all.Left.Right))
+            .WithTrackingName(StepNames.TypeScriptModule);
+        context.RegisterSourceOutput(module, static (spc, spec) => { if (spec is not null) TypeScriptEmitter.Emit(spc, spec); });
     }
 }

@@ -5,8 +5,9 @@ using WampContracts;
 namespace WampContracts.Browser.Tests;
 
 /// <summary>
-/// The conferences page in a real browser (Debian's headless Chromium, driven by Playwright): the RPC result is
-/// rendered, and a published update appears without a reload.
+/// The conferences page in a real browser (Debian's headless Chromium, driven by Playwright), on the TypeScript client
+/// generated from the contract: the RPC result is rendered, a published update appears without a reload, and a typed
+/// error arrives as its generated class.
 /// </summary>
 public sealed class ConferencesPageTests : IAsyncLifetime
 {
@@ -56,9 +57,10 @@ public sealed class ConferencesPageTests : IAsyncLifetime
         await Assertions.Expect(page.Locator("#updates li")).ToContainTextAsync(["deSymfony — Madrid, Palacio de Congresos"], new() { Timeout = Bound });
         await Assertions.Expect(conference.Locator(".where")).ToHaveTextAsync("Madrid, Palacio de Congresos", new() { Timeout = Bound });
 
-        // A typed error reads as a message.
+        // A typed error reads as a message; the page's generated client threw the contract's error class.
         await page.ClickAsync("#lookup");
         await Assertions.Expect(page.Locator("#lookup-result")).ToHaveTextAsync("com.example.error.not_found: conference 999 not found", new() { Timeout = Bound });
+        await Assertions.Expect(page.Locator("#lookup-result")).ToHaveAttributeAsync("data-error-type", "ConferenceNotFound", new() { Timeout = Bound });
 
         string screenshot = Path.Combine(AppContext.BaseDirectory, "artifacts", "conferences-page.png");
         Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);

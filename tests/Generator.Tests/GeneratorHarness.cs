@@ -14,6 +14,9 @@ internal static class GeneratorHarness
 
     public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest);
 
+    /// <summary>A project that sets WampTypeScriptOutput: WampContracts.TypeScript.targets defines this symbol.</summary>
+    public static readonly CSharpParseOptions TypeScriptParseOptions = ParseOptions.WithPreprocessorSymbols(Parsing.TypeScriptOptions.DefineSymbol);
+
     private static ImmutableArray<MetadataReference> LoadReferences()
     {
         var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator).ToList();
@@ -30,25 +33,68 @@ internal static class GeneratorHarness
         global using System.Threading.Tasks;
         """;
 
-    public static CSharpCompilation Compile(params string[] sources) =>
+    public static CSharpCompilation Compile(params string[] sources) => Compile(ParseOptions, sources);
+
+    public static CSharpCompilation Compile(CSharpParseOptions parseOptions, params string[] sources) =>
         CSharpCompilation.Create("Contracts",
-            sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, path: $"Contract{i}.cs"))
-                .Append(CSharpSyntaxTree.ParseText(ImplicitUsings, ParseOptions, path: "Usings.cs")),
+            sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, parseOptions, path: $"Contract{i}.cs"))
+                .Append(CSharpSyntaxTree.ParseText(ImplicitUsings, parseOptions, path: "Usings.cs")),
             References,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
-    public static GeneratorDriver CreateDriver() =>
-        CSharpGeneratorDriver.Create([new WampServiceGenerator().AsSourceGenerator()], parseOptions: ParseOptions,
+    public static GeneratorDriver CreateDriver(IReadOnlyDictionary<string, string>? buildProperties = null, CSharpParseOptions? parseOptions = null) =>
+        CSharpGeneratorDriver.Create([new WampServiceGenerator().AsSourceGenerator()], parseOptions: parseOptions ?? ParseOptions,
+            optionsProvider: buildProperties is null ? null : new BuildProperties(buildProperties),
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
     /// <summary>Runs the generator; returns the generated sources by hint name and the output compilation.</summary>
-    public static (Dictionary<string, string> Sources, Compilation Output) Generate(params string[] sources)
+    public static (Dictionary<string, string> Sources, Compilation Output) Generate(params string[] sources) => Generate(ParseOptions, null, sources);
+
+    /// <summary>
+    /// Runs the generator as for a project that sets WampTypeScriptOutput, with the MSBuild properties it makes visible
+    /// to the compiler (CompilerVisibleProperty, as build_property.NAME).
+    /// </summary>
+    public static (Dictionary<string, string> Sources, Compilation Output) GenerateWithTypeScript(IReadOnlyDictionary<string, string>? buildProperties, params string[] sources) =>
+        Generate(TypeScriptParseOptions, buildProperties, sources);
+
+    private static (Dictionary<string, string> Sources, Compilation Output) Generate(CSharpParseOptions parseOptions, IReadOnlyDictionary<string, string>? buildProperties, string[] sources)
     {
-        var compilation = Compile(sources);
-        var driver = CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
+        var compilation = Compile(parseOptions, sources);
+        var driver = CreateDriver(buildProperties, parseOptions).RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
         Assert.Empty(generatorDiagnostics);
         var result = driver.GetRunResult();
         return (result.GeneratedTrees.ToDictionary(t => Path.GetFileName(t.FilePath), t => t.GetText().ToString()), output);
+    }
+
+    /// <summary>The TypeScript files an assembly built from the sources carries, read as the build's tool reads them.</summary>
+    public static Dictionary<string, string> TypeScriptFiles(params string[] sources)
+    {
+        var (_, output) = GenerateWithTypeScript(null, sources);
+        using var pe = new MemoryStream();
+        var emitted = output.Emit(pe);
+        Assert.True(emitted.Success, string.Join("\n", emitted.Diagnostics));
+        pe.Position = 0;
+        var files = WampContracts.TypeScript.TypeScriptFiles.Read(pe);
+        Assert.NotNull(files);
+        return files.ToDictionary(f => f.Key, f => f.Value);
+    }
+
+    private sealed class BuildProperties(IReadOnlyDictionary<string, string> properties) : AnalyzerConfigOptionsProvider
+    {
+        private readonly Options _global = new(properties);
+
+        public override AnalyzerConfigOptions GlobalOptions => _global;
+
+        public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Options.Empty;
+
+        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => Options.Empty;
+
+        private sealed class Options(IReadOnlyDictionary<string, string> values) : AnalyzerConfigOptions
+        {
+            public static readonly Options Empty = new(new Dictionary<string, string>());
+
+            public override bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value) => values.TryGetValue(key, out value);
+        }
     }
 
     /// <summary>Errors and warnings of compiling the sources together with what the generator made of them.</summary>

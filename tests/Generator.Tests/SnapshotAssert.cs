@@ -15,11 +15,14 @@ internal static partial class SnapshotAssert
     private static readonly string Directory = typeof(SnapshotAssert).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
         .Single(a => a.Key == "SnapshotsDirectory").Value!;
 
-    public static void Matches(string actual, [CallerMemberName] string name = "")
+    public static void Matches(string actual, [CallerMemberName] string name = "") => MatchesFile(actual, ".cs", name);
+
+    /// <summary>The same for a file of another kind: <paramref name="extension"/> is the snapshot's, e.g. <c>.d.ts</c>.</summary>
+    public static void MatchesFile(string actual, string extension, [CallerMemberName] string name = "")
     {
         actual = Scrub(actual);
-        string verified = Path.Combine(Directory, name + ".verified.cs");
-        string received = Path.Combine(Directory, name + ".received.cs");
+        string verified = Path.Combine(Directory, name + ".verified" + extension);
+        string received = Path.Combine(Directory, name + ".received" + extension);
         if (Environment.GetEnvironmentVariable("ACCEPT_SNAPSHOTS") == "1")
         {
             File.WriteAllText(verified, actual);

@@ -23,6 +23,14 @@ internal sealed class SourceWriter
         return this;
     }
 
+    /// <summary>Opens a block on the same line, as JavaScript and TypeScript are written.</summary>
+    public SourceWriter OpenInline(string text)
+    {
+        Line(text + " {");
+        _indent++;
+        return this;
+    }
+
     public SourceWriter Close(string suffix = "")
     {
         _indent--;

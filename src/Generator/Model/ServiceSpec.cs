@@ -43,7 +43,8 @@ internal sealed record ServiceSpec(
     string SimpleName,          // IConferences
     bool IsPublic,
     EquatableArray<ProcedureSpec> Procedures,
-    EquatableArray<SkippedMemberSpec> Skipped);
+    EquatableArray<SkippedMemberSpec> Skipped,
+    EquatableArray<TypeShapeSpec> Types);    // the records, classes and enums its methods carry, for TypeScript peers (else empty)
 
 /// <summary>One method of a contract.</summary>
 internal sealed record ProcedureSpec(
@@ -56,7 +57,8 @@ internal sealed record ProcedureSpec(
     IdempotencyLevel Idempotency,
     int IdempotencyKeyParameter,
     int RetryAttempts,          // 0: the session's policy
-    string Signature);          // the parameter list as declared, for ordering and diagnostics
+    string Signature,           // the parameter list as declared, for ordering and diagnostics
+    WireTypeSpec? ResultWire);  // the result as JSON carries it; null for Task/ValueTask, or without TypeScript peers
 
 /// <summary>One parameter of a contract method.</summary>
 internal sealed record ParameterSpec(
@@ -65,7 +67,9 @@ internal sealed record ParameterSpec(
     ParameterRole Role,
     int WireIndex,              // position among the wire arguments; -1 for token and key
     bool Optional,              // missing on the wire is fine (a default value or a nullable type)
-    string? DefaultValue);      // C# expression of the default, or null for default!
+    string? DefaultValue,       // C# expression of the default, or null for default!
+    WireTypeSpec? Wire,         // the value as JSON carries it; null unless the project asks for TypeScript peers
+    string? DefaultJson);       // the explicit default as a JSON literal (what a caller that leaves it out sends); null: none
 
 internal enum ParameterRole
 {

@@ -30,7 +30,48 @@ internal sealed class KnownSymbols
         ServiceAttribute = compilation.GetTypeByMetadataName(WampServiceAttribute);
         EventsAttribute = compilation.GetTypeByMetadataName(WampEventsAttribute);
         ErrorAttribute = compilation.GetTypeByMetadataName(WampErrorAttribute);
+        foreach (string name in StringLikeTypes)
+            if (compilation.GetTypeByMetadataName(name) is { } t) StringLike.Add(t);
+        foreach (string name in AnyJsonTypes)
+            if (compilation.GetTypeByMetadataName(name) is { } t) AnyJson.Add(t);
+        Enumerable = compilation.GetTypeByMetadataName("System.Collections.Generic.IEnumerable`1");
+        Dictionary = compilation.GetTypeByMetadataName("System.Collections.Generic.IDictionary`2");
+        ReadOnlyDictionary = compilation.GetTypeByMetadataName("System.Collections.Generic.IReadOnlyDictionary`2");
+        JsonPropertyName = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonPropertyNameAttribute");
+        JsonIgnore = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonIgnoreAttribute");
+        JsonInclude = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonIncludeAttribute");
+        JsonConverter = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonConverterAttribute");
+        JsonStringEnumConverter = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonStringEnumConverter");
+        JsonStringEnumConverterOfT = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonStringEnumConverter`1");
+        JsonStringEnumMemberName = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute");
     }
+
+    /// <summary>Types System.Text.Json writes as JSON strings.</summary>
+    private static readonly string[] StringLikeTypes =
+    {
+        "System.Guid", "System.DateTime", "System.DateTimeOffset", "System.DateOnly", "System.TimeOnly", "System.TimeSpan",
+        "System.Uri", "System.Version",
+    };
+
+    /// <summary>Types that hold any JSON value.</summary>
+    private static readonly string[] AnyJsonTypes =
+    {
+        "System.Text.Json.JsonElement", "System.Text.Json.JsonDocument", "System.Text.Json.Nodes.JsonNode",
+        "System.Text.Json.Nodes.JsonObject", "System.Text.Json.Nodes.JsonArray", "System.Text.Json.Nodes.JsonValue",
+    };
+
+    public System.Collections.Generic.HashSet<INamedTypeSymbol> StringLike { get; } = new(SymbolEqualityComparer.Default);
+    public System.Collections.Generic.HashSet<INamedTypeSymbol> AnyJson { get; } = new(SymbolEqualityComparer.Default);
+    public INamedTypeSymbol? Enumerable { get; }
+    public INamedTypeSymbol? Dictionary { get; }
+    public INamedTypeSymbol? ReadOnlyDictionary { get; }
+    public INamedTypeSymbol? JsonPropertyName { get; }
+    public INamedTypeSymbol? JsonIgnore { get; }
+    public INamedTypeSymbol? JsonInclude { get; }
+    public INamedTypeSymbol? JsonConverter { get; }
+    public INamedTypeSymbol? JsonStringEnumConverter { get; }
+    public INamedTypeSymbol? JsonStringEnumConverterOfT { get; }
+    public INamedTypeSymbol? JsonStringEnumMemberName { get; }
 
     public INamedTypeSymbol? Task { get; }
     public INamedTypeSymbol? TaskOfT { get; }

@@ -28,8 +28,11 @@ internal static class ServiceParser
         var analysis = ContractAnalysis.Analyze(type, context.Attributes[0], kind, known, cancellationToken);
         if (!analysis.CanGenerate) return null;
 
+        // What JSON carries is described only for a project that asks for TypeScript peers: the walk over the types
+        // costs as much again as the rest of the parse, and the C# emitter does not need it.
+        var wire = TypeScriptOptions.DescribesWire(context.TargetNode.SyntaxTree) ? new WireTypeParser(known, cancellationToken) : null;
         var procedures = analysis.Methods
-            .Select(m => ToSpec(m, cancellationToken))
+            .Select(m => ToSpec(m, wire, cancellationToken))
             .OrderBy(p => p.Uri, System.StringComparer.Ordinal)
             .ThenBy(p => p.Signature, System.StringComparer.Ordinal)
             .ToEquatableArray();
@@ -40,7 +43,8 @@ internal static class ServiceParser
             type.Name,
             IsPublic(type),
             procedures,
-            analysis.Skipped.ToEquatableArray());
+            analysis.Skipped.ToEquatableArray(),
+            wire?.Shapes ?? EquatableArray<TypeShapeSpec>.Empty);
     }
 
     public static ErrorSpec? ParseError(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
@@ -53,7 +57,7 @@ internal static class ServiceParser
         return new ErrorSpec(type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), MetadataName(type), uri, fromPayload);
     }
 
-    private static ProcedureSpec ToSpec(CheckedMethod method, CancellationToken cancellationToken)
+    private static ProcedureSpec ToSpec(CheckedMethod method, WireTypeParser? wire, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var parameters = method.Parameters.Select(p => new ParameterSpec(
@@ -62,7 +66,9 @@ internal static class ServiceParser
             p.Role,
             p.WireIndex,
             p.Symbol.HasExplicitDefaultValue || p.Symbol.NullableAnnotation == NullableAnnotation.Annotated || p.Symbol.Type.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T,
-            DefaultValue(p.Symbol))).ToEquatableArray();
+            DefaultValue(p.Symbol),
+            wire is null || p.Role == ParameterRole.CancellationToken ? null : wire.Parse(p.Symbol.Type),
+            wire is null || p.Role == ParameterRole.CancellationToken ? null : wire.DefaultJson(p.Symbol))).ToEquatableArray();
         string signature = string.Join(", ", method.Symbol.Parameters.Select(p => p.Type.ToDisplayString(TypeFormat) + " " + p.Name));
         return new ProcedureSpec(
             method.Symbol.Name,
@@ -74,7 +80,8 @@ internal static class ServiceParser
             method.Idempotency,
             method.IdempotencyKeyParameter,
             method.RetryAttempts,
-            signature);
+            signature,
+            method.Result is null ? null : wire?.Parse(method.Result));
     }
 
     /// <summary>The C# expression of a parameter's default value, or null for <c>default!</c>.</summary>
