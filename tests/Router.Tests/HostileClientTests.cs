@@ -59,6 +59,8 @@ public sealed class HostileClientTests : IAsyncLifetime
     [InlineData("[8, 48, 1, {}, \"wamp.error.runtime_error\"]")]
     [InlineData("[64, 0, {}, \"com.example.zero\"]")]
     [InlineData("[16, 0, {}, \"com.example.zero\"]")]
+    [InlineData("[48, 1, {}, \"com.example.\\uD800\"]")]
+    [InlineData("[64, 1, {\"match\": \"prefix\\uDBFF\"}, \"com.example\"]")]
     public async Task Garbage_or_ids_nobody_issued_get_abort_and_the_pair_keeps_serving(string garbage)
     {
         await using var attacker = await SocketClient.JoinAsync(_router.Url!);

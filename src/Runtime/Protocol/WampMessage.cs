@@ -43,7 +43,11 @@ public sealed class WampProtocolException(string message) : Exception(message)
     public bool ExceedsLimit { get; init; }
 }
 
-/// <summary>Parses one WAMP JSON message with <see cref="Utf8JsonReader"/>, validating its shape strictly by type and length.</summary>
+/// <summary>
+/// Parses one WAMP JSON message with <see cref="Utf8JsonReader"/>, validating its shape strictly by type and length,
+/// and its text: valid UTF-8 with no escaped unpaired surrogate (<c>"\uD800"</c>) in any string, so every string of
+/// a message that parses can be read as a .NET string.
+/// </summary>
 public static class WampMessageParser
 {
     /// <summary>Largest id WAMP allows (2^53).</summary>
@@ -111,6 +115,10 @@ public static class WampMessageParser
 
     private static WampMessage ParseCore(ReadOnlyMemory<byte> message)
     {
+        // Utf8JsonReader checks the JSON grammar but not the encoding: a string with invalid UTF-8 would parse and then
+        // fail (InvalidOperationException) in whatever reads it. Refused here, where a refusal is a protocol error.
+        if (!System.Text.Unicode.Utf8.IsValid(message.Span))
+            throw new WampProtocolException("the message is not valid UTF-8");
         var reader = new Utf8JsonReader(message.Span, ReaderOptions);
         try
         {
@@ -159,6 +167,7 @@ public static class WampMessageParser
                 case Uri:
                     if (reader.TokenType != JsonTokenType.String)
                         throw new WampProtocolException($"{type} message has a non-string URI at position {i + 1}");
+                    CheckEscapes(ref reader);
                     uri = reader.GetString();
                     break;
             }
@@ -200,7 +209,7 @@ public static class WampMessageParser
         if (reader.TokenType != JsonTokenType.StartObject)
             throw new WampProtocolException($"{type} message has a non-dictionary where Details/Options belong");
         int start = (int)reader.TokenStartIndex;
-        reader.Skip();
+        SkipChecked(ref reader);
         int end = (int)reader.BytesConsumed;
         return end - start == 2 ? WampDict.Empty : new WampDict(message.Slice(start, end - start));
     }
@@ -213,9 +222,56 @@ public static class WampMessageParser
         if (reader.TokenType != expected)
             throw new WampProtocolException($"{type} message has an invalid {name} element");
         int start = (int)reader.TokenStartIndex;
-        reader.Skip();
+        SkipChecked(ref reader);
         int end = (int)reader.BytesConsumed;
         return end - start == 2 ? default : message.Slice(start, end - start);
+    }
+
+    /// <summary>Skips the container the reader is on, checking the escapes of every string and property name in it.</summary>
+    private static void SkipChecked(ref Utf8JsonReader reader)
+    {
+        int depth = reader.CurrentDepth;
+        while (reader.Read() && reader.CurrentDepth > depth)
+        {
+            if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName) CheckEscapes(ref reader);
+        }
+    }
+
+    private static void CheckEscapes(ref Utf8JsonReader reader)
+    {
+        if (reader.ValueIsEscaped && !EscapesArePaired(reader.ValueSpan))
+            throw new WampProtocolException("the message has a string with an unpaired surrogate escape (\\uD800-\\uDFFF)");
+    }
+
+    /// <summary>
+    /// True when every <c>\u</c> escape of a UTF-16 surrogate in <paramref name="escaped"/> (a string token's raw bytes,
+    /// whose escapes the reader has already checked for shape) is a high surrogate followed at once by a low one. Such a
+    /// string cannot become a .NET string: <see cref="Utf8JsonReader.GetString"/> throws on it.
+    /// </summary>
+    private static bool EscapesArePaired(ReadOnlySpan<byte> escaped)
+    {
+        bool expectLow = false;
+        for (int i = 0; i < escaped.Length; i++)
+        {
+            if (escaped[i] != (byte)'\\')
+            {
+                if (expectLow) return false;
+                continue;
+            }
+            if (escaped[++i] != (byte)'u')
+            {
+                if (expectLow) return false;
+                continue;
+            }
+            int unit = Hex(escaped[i + 1]) << 12 | Hex(escaped[i + 2]) << 8 | Hex(escaped[i + 3]) << 4 | Hex(escaped[i + 4]);
+            i += 4;
+            bool high = unit is >= 0xD800 and <= 0xDBFF, low = unit is >= 0xDC00 and <= 0xDFFF;
+            if (expectLow != low) return false;
+            expectLow = high;
+        }
+        return !expectLow;
+
+        static int Hex(byte b) => b <= '9' ? b - '0' : (b | 0x20) - 'a' + 10;
     }
 
     /// <summary>
@@ -245,7 +301,9 @@ public static class WampMessageParser
                 int depth = reader.CurrentDepth;
                 while (reader.Read() && reader.CurrentDepth > depth)
                 {
-                    if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == depth + 1 && reader.ValueTextEquals("acknowledge"u8))
+                    // A key with an unpaired surrogate escape cannot be compared (ValueTextEquals throws); it is not "acknowledge".
+                    if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == depth + 1 &&
+                        (!reader.ValueIsEscaped || EscapesArePaired(reader.ValueSpan)) && reader.ValueTextEquals("acknowledge"u8))
                         acknowledge = reader.Read() && reader.TokenType == JsonTokenType.True;
                 }
             }
