@@ -108,6 +108,18 @@ public sealed class HostileClientTests : IAsyncLifetime
         await AssertPairServesAsync();
     }
 
+    [Theory]
+    [InlineData("-5")]
+    [InlineData("9007199254740993")]
+    public async Task An_oversized_call_with_a_request_id_out_of_range_is_aborted(string id)
+    {
+        await using var attacker = await SocketClient.JoinAsync(_router.Url!);
+        string big = new('x', 5 * 1024 * 1024);
+        await attacker.SendAsync($$"""[48, {{id}}, {}, "com.example.echo", ["{{big}}"]]""");
+        await attacker.AssertAbortedAsync(WampUris.PayloadSizeExceeded);
+        await AssertPairServesAsync();
+    }
+
     [Fact]
     public async Task A_callee_closed_mid_frame_leaves_and_its_caller_gets_an_error_at_once()
     {

@@ -146,6 +146,18 @@ public class MessageParserUnitTests
         Assert.Equal((WampMessageType.Publish, 12L, true), (type, first, ack));
     }
 
+    [Theory]
+    [InlineData("""[48, -5, {}, "com.example.big", ["xxxx""")]
+    [InlineData("""[48, 9007199254740993, {}, "com.example.big", ["xxxx""")]
+    [InlineData("""[70, -9223372036854775808, {}, ["xxxx""")]
+    [InlineData("""[8, 68, -1, {}, "x.y", ["xxxx""")]
+    [InlineData("""[8, 68, 9223372036854775807, {}, "x.y", ["xxxx""")]
+    public void The_head_of_an_oversized_message_with_an_id_out_of_range_cannot_be_read(string head)
+    {
+        // Read, the id would be echoed in an ERROR that no peer can parse.
+        Assert.False(WampMessageParser.TryParseHead(Encoding.UTF8.GetBytes(head), out _, out _, out _, out _));
+    }
+
     [Fact]
     public void Frame_writer_leaves_out_empty_payload_and_writes_empty_args_before_kwargs()
     {

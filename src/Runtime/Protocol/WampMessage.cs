@@ -277,7 +277,8 @@ public static class WampMessageParser
     /// <summary>
     /// Reads what it can from the start of a message that was too large to receive whole: the type, its first two
     /// integers (the request id; for ERROR the request type and request id) and, for PUBLISH, whether the Options
-    /// ask for an acknowledgement. Used to answer the request with a clear error.
+    /// ask for an acknowledgement. Used to answer the request with a clear error. False when the head cannot be read,
+    /// or an integer is not a valid id (0 to 2^53).
     /// </summary>
     public static bool TryParseHead(ReadOnlySpan<byte> prefix, out WampMessageType type, out long first, out long second, out bool acknowledge)
     {
@@ -290,11 +291,12 @@ public static class WampMessageParser
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray) return false;
             if (!reader.Read() || reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out int code)) return false;
             type = (WampMessageType)code;
-            if (!reader.Read() || reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out first)) return false;
+            // Ids outside WAMP's range are not read: whoever answers the request would echo them in an invalid message.
+            if (!reader.Read() || reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out first) || !IsId(first)) return false;
             if (!reader.Read()) return true;
             if (reader.TokenType == JsonTokenType.Number)
             {
-                reader.TryGetInt64(out second);
+                if (reader.TryGetInt64(out second) && !IsId(second)) return false;
             }
             else if (type == WampMessageType.Publish && reader.TokenType == JsonTokenType.StartObject)
             {
@@ -313,5 +315,7 @@ public static class WampMessageParser
         {
             return type != default && first != 0;
         }
+
+        static bool IsId(long id) => id is >= 0 and <= MaxId;
     }
 }
