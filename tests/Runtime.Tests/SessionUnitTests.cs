@@ -282,6 +282,26 @@ public class SessionUnitTests
         Assert.Equal("wamp.error.protocol_violation", e.Reason);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("com..x")]
+    [InlineData("com.bad uri")]
+    public async Task An_error_with_an_invalid_uri_aborts_with_protocol_violation(string uri)
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync();
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        var call = session.CallAsync("com.example.slow");
+        var request = await router.ReceiveAsync(WampMessageType.Call);
+        router.Send($$"""[8, 48, {{request.Id1}}, {}, "{{uri}}"]""");
+        var abort = await router.ReceiveAsync(WampMessageType.Abort);
+        Assert.Equal("wamp.error.protocol_violation", abort.Uri);
+        // Named as what it is, not as a failure of the client's own (no WampException can carry that URI).
+        Assert.Equal($"ERROR with invalid URI '{uri}'", abort.Dict.GetString("message"u8));
+        var e = await Assert.ThrowsAsync<WampConnectionException>(() => call.WaitAsync(ScriptedRouter.Bound));
+        Assert.Equal("wamp.error.protocol_violation", e.Reason);
+    }
+
     [Fact]
     public async Task An_oversized_result_fails_only_its_call()
     {
