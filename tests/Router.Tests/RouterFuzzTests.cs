@@ -382,11 +382,7 @@ public sealed class RouterFuzzTests(ITestOutputHelper output)
         return $"{frame.Length} bytes: {(text.Length > 300 ? text[..300] + "…" : text)}";
     }
 
-    private void Report(string line)
-    {
-        output.WriteLine(line);
-        Console.WriteLine(line);
-    }
+    private void Report(string line) => FuzzReport.Write(output, line);
 
     /// <summary>
     /// Kestrel's own figures, from its metrics: the bytes its memory pools hold for reuse (<c>aspnetcore.memory_pool.pooled</c>)

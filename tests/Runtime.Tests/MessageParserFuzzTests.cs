@@ -118,9 +118,5 @@ public class MessageParserFuzzTests(ITestOutputHelper output)
         return $"{frame.Length} bytes: {(text.Length > 400 ? text[..400] + "…" : text)} (hex head {Convert.ToHexString(frame.AsSpan(0, Math.Min(frame.Length, 64)))})";
     }
 
-    private void Report(string line)
-    {
-        output.WriteLine(line);
-        Console.WriteLine(line);
-    }
+    private void Report(string line) => FuzzReport.Write(output, line);
 }

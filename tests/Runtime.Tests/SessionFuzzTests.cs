@@ -308,11 +308,7 @@ public class SessionFuzzTests(ITestOutputHelper output)
     private static async Task SendAsync(InMemoryTransport server, string json) =>
         await server.SendAsync(Encoding.UTF8.GetBytes(json), CancellationToken.None);
 
-    private void Report(string line)
-    {
-        output.WriteLine(line);
-        Console.WriteLine(line);
-    }
+    private void Report(string line) => FuzzReport.Write(output, line);
 
     /// <summary>Counts what the session logs by event id, keeping the unexpected failures (1007, 1008, 1009) whole.</summary>
     private sealed class CountingLoggerFactory : ILoggerFactory, ILogger
