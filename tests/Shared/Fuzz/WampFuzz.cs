@@ -8,7 +8,8 @@ namespace WampContracts.Testing;
 /// Generators of hostile WAMP frames for fuzz tests: messages of every type in valid and broken shapes (ids of every
 /// kind, Details/Options with the keys routers and clients read, odd values, nesting near and past the parser's depth
 /// limit, payloads), byte-level mutations of them (flips, truncation, insertion, duplication, invalid UTF-8, NUL
-/// bytes, huge strings) and plain garbage.
+/// bytes, huge strings) and plain garbage. (In a folder of its own: it needs CsCheck, which only the projects that
+/// link it reference, and other test projects compile every file directly in tests/Shared.)
 /// </summary>
 public static class WampFuzz
 {
