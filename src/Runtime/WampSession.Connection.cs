@@ -135,15 +135,25 @@ public sealed partial class WampSession
                 await Task.Delay(policy.DelayBefore(attempt), _options.TimeProvider, _closed.Token).ConfigureAwait(false);
                 using var bound = CancellationTokenSource.CreateLinkedTokenSource(_closed.Token);
                 bound.CancelAfter(_options.ConnectTimeout);
-                connection = new Connection(await _reconnectTransport!(bound.Token).ConfigureAwait(false));
                 try
                 {
-                    await HandshakeAsync(connection, bound.Token).ConfigureAwait(false);
+                    connection = new Connection(await _reconnectTransport!(bound.Token).ConfigureAwait(false));
+                    try
+                    {
+                        await HandshakeAsync(connection, bound.Token).ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        connection.Transport.Abort();
+                        throw;
+                    }
                 }
-                catch
+                catch (OperationCanceledException) when (bound.IsCancellationRequested && !_closed.IsCancellationRequested)
                 {
-                    connection.Transport.Abort();
-                    throw;
+                    // The attempt's bound, not the session's end (it starts before the handshake's own timeout of the
+                    // same length, so it fires first): a failed attempt, named as the first join names it.
+                    throw new WampConnectionException(WampConnectionException.TransportLost,
+                        $"The router did not welcome the session to realm '{Realm}' within {_options.ConnectTimeout.TotalMilliseconds:0} ms.");
                 }
             }
             catch (OperationCanceledException) when (_closed.IsCancellationRequested)
