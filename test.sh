@@ -18,9 +18,15 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# The fuzz tests write their figures (frames, time, sessions, memory) here; they are printed after the run.
+export WAMP_FUZZ_REPORT=$(mktemp)
+trap 'rm -f "$log" "$WAMP_FUZZ_REPORT"' EXIT
 status=0
 dotnet test Contracts.sln --nologo --blame-hang-timeout 5m 2>&1 | tee "$log" || status=$?
+if [ -s "$WAMP_FUZZ_REPORT" ]; then
+  echo "Fuzz tests:"
+  cat "$WAMP_FUZZ_REPORT"
+fi
 
 # Sum the per-assembly summaries, e.g. "Passed!  - Failed:     0, Passed:    84, Skipped:     0, Total:    84".
 awk '/(Passed|Failed)! +- Failed:/ {

@@ -98,8 +98,10 @@ public sealed partial class WampSession
         }
         if (!connection.Sender.TryEnqueue(frame))
         {
-            connection.Pending.TryRemove(id, call);
-            throw NotConnected();
+            // Lost meanwhile. If the loss already took the entry, it failed the call: the caller gets that failure
+            // from the call's task (thrown here instead, it would leave that task faulted and unobserved).
+            if (connection.Pending.TryRemove(id, call)) throw NotConnected();
+            return;
         }
         call.Started = _options.TimeProvider.GetTimestamp();
         if (limit is { } timeout) _timers.Schedule(call, timeout);

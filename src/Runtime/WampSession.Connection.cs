@@ -10,6 +10,10 @@ public sealed partial class WampSession
     // Completes when the session is joined again after a lost connection; replaced at each loss.
     private TaskCompletionSource _reconnected = Connected();
 
+    // Orders the hand-over of _reconnected from a reconnection whose new connection is lost again to the reconnection
+    // that loss starts, against the first one completing it (see ReconnectAsync).
+    private readonly Lock _reconnectedLock = new();
+
     private static TaskCompletionSource Connected()
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -76,11 +80,15 @@ public sealed partial class WampSession
         if (!ReferenceEquals(connection, _connection) || !connection.MarkLost()) return;
         _log.ConnectionLost(Realm, reason, message);
         // Callers already waiting for a reconnection that did not finish keep waiting for this one.
-        var signal = _reconnected;
-        if (signal.Task.IsCompleted)
+        TaskCompletionSource signal;
+        lock (_reconnectedLock)
         {
-            signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            Volatile.Write(ref _reconnected, signal);
+            signal = _reconnected;
+            if (signal.Task.IsCompleted)
+            {
+                signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Volatile.Write(ref _reconnected, signal);
+            }
         }
         Disconnect(connection, new WampConnectionException(reason, message, error) { Reconnecting = true }, closeGracefully: flush);
         _ = ReconnectAsync(_options.Reconnect, signal);
@@ -127,15 +135,25 @@ public sealed partial class WampSession
                 await Task.Delay(policy.DelayBefore(attempt), _options.TimeProvider, _closed.Token).ConfigureAwait(false);
                 using var bound = CancellationTokenSource.CreateLinkedTokenSource(_closed.Token);
                 bound.CancelAfter(_options.ConnectTimeout);
-                connection = new Connection(await _reconnectTransport!(bound.Token).ConfigureAwait(false));
                 try
                 {
-                    await HandshakeAsync(connection, bound.Token).ConfigureAwait(false);
+                    connection = new Connection(await _reconnectTransport!(bound.Token).ConfigureAwait(false));
+                    try
+                    {
+                        await HandshakeAsync(connection, bound.Token).ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        connection.Transport.Abort();
+                        throw;
+                    }
                 }
-                catch
+                catch (OperationCanceledException) when (bound.IsCancellationRequested && !_closed.IsCancellationRequested)
                 {
-                    connection.Transport.Abort();
-                    throw;
+                    // The attempt's bound, not the session's end (it starts before the handshake's own timeout of the
+                    // same length, so it fires first): a failed attempt, named as the first join names it.
+                    throw new WampConnectionException(WampConnectionException.TransportLost,
+                        $"The router did not welcome the session to realm '{Realm}' within {_options.ConnectTimeout.TotalMilliseconds:0} ms.");
                 }
             }
             catch (OperationCanceledException) when (_closed.IsCancellationRequested)
@@ -170,8 +188,14 @@ public sealed partial class WampSession
                     $"Restoring the session's registrations and subscriptions failed: {e.Message}", e) { Reconnecting = true }, closeGracefully: false);
                 continue;
             }
+            lock (_reconnectedLock)
+            {
+                // Lost again once restored: the reconnection that loss started has taken the signal over, and completes
+                // it when the session is joined; completing it now would wake waiters to a session still reconnecting.
+                if (connection.IsLost) return;
+                signal.TrySetResult();
+            }
             _log.Reconnected(Realm, connection.SessionId, attempt);
-            signal.TrySetResult();
             return;
         }
         Terminate(WampConnectionException.TransportLost, $"The connection to the router was lost and {policy.MaxAttempts} reconnection attempts failed.", null);

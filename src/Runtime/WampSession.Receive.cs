@@ -100,6 +100,12 @@ public sealed partial class WampSession
                 else pending.TryRemove(m.Id1)?.OnAnswer(m);
                 break;
             case WampMessageType.Error:
+                // An error URI becomes a WampException's Uri, which must be a URI: one that is not breaks the protocol.
+                if (m.Uri is null || !WampUris.IsValidLoose(m.Uri))
+                {
+                    AbortConnection(connection, $"ERROR with invalid URI '{m.Uri}'");
+                    break;
+                }
                 switch ((WampMessageType)m.Id1)
                 {
                     case WampMessageType.Call:

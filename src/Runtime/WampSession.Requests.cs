@@ -11,18 +11,18 @@ public sealed partial class WampSession
     /// </summary>
     private async Task<WampMessage> SendRequestAsync(long requestId, WampFrame frame, WampMessageType answerType, object? state, CancellationToken cancellationToken)
     {
-        var pending = _connection.Pending;
+        // One connection for both: the request waits in the table of the connection it is sent on.
+        var connection = _connection;
+        var pending = connection.Pending;
         var request = new PendingAck(this, answerType, state);
         if (!pending.TryAdd(requestId, request))
         {
             frame.Release();
             throw NotConnected();
         }
-        if (!TryEnqueue(frame))
-        {
-            pending.TryRemove(requestId, request);
+        // Lost meanwhile: if the loss already took the entry, it failed the request, and the wait below throws that.
+        if (!connection.Sender.TryEnqueue(frame) && pending.TryRemove(requestId, request))
             throw NotConnected();
-        }
         try
         {
             return await request.Task.WaitAsync(_options.OperationTimeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);

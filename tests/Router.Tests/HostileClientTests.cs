@@ -59,6 +59,8 @@ public sealed class HostileClientTests : IAsyncLifetime
     [InlineData("[8, 48, 1, {}, \"wamp.error.runtime_error\"]")]
     [InlineData("[64, 0, {}, \"com.example.zero\"]")]
     [InlineData("[16, 0, {}, \"com.example.zero\"]")]
+    [InlineData("[48, 1, {}, \"com.example.\\uD800\"]")]
+    [InlineData("[64, 1, {\"match\": \"prefix\\uDBFF\"}, \"com.example\"]")]
     public async Task Garbage_or_ids_nobody_issued_get_abort_and_the_pair_keeps_serving(string garbage)
     {
         await using var attacker = await SocketClient.JoinAsync(_router.Url!);
@@ -103,6 +105,18 @@ public sealed class HostileClientTests : IAsyncLifetime
         Assert.Equal((48L, 1L, WampUris.PayloadSizeExceeded), (error.Id1, error.Id2, error.Uri));
         await attacker.SendAsync("""[48, 2, {}, "com.example.echo", ["small"]]""");
         Assert.Equal(2, (await attacker.ReceiveAsync(WampMessageType.Result)).Id1);
+        await AssertPairServesAsync();
+    }
+
+    [Theory]
+    [InlineData("-5")]
+    [InlineData("9007199254740993")]
+    public async Task An_oversized_call_with_a_request_id_out_of_range_is_aborted(string id)
+    {
+        await using var attacker = await SocketClient.JoinAsync(_router.Url!);
+        string big = new('x', 5 * 1024 * 1024);
+        await attacker.SendAsync($$"""[48, {{id}}, {}, "com.example.echo", ["{{big}}"]]""");
+        await attacker.AssertAbortedAsync(WampUris.PayloadSizeExceeded);
         await AssertPairServesAsync();
     }
 

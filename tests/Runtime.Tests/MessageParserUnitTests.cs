@@ -100,6 +100,64 @@ public class MessageParserUnitTests
         Assert.Equal((WampMessageType.Error, 68L, 33L), (type, first, second));
     }
 
+    [Theory]
+    [InlineData("""[48, 1, {}, "com.example.\uD800"]""")]
+    [InlineData("""[48, 1, {}, "com.example.\uDC00x"]""")]
+    [InlineData("""[48, 1, {"mode": "\uDBFF"}, "com.example.a"]""")]
+    [InlineData("""[48, 1, {"x_\uD800": 1}, "com.example.a"]""")]
+    [InlineData("""[48, 1, {"x_meta": [{"a": "\uD800\u0041"}]}, "com.example.a"]""")]
+    [InlineData("""[50, 1, {}, ["\uDFFF"]]""")]
+    [InlineData("""[50, 1, {}, [], {"k": "\\\uD800"}]""")]
+    public void A_string_with_an_unpaired_surrogate_escape_is_a_protocol_violation(string json)
+    {
+        // Valid JSON grammar, but no .NET string can hold it: every reader of it would throw InvalidOperationException.
+        var e = Assert.Throws<WampProtocolException>(() => Parse(json));
+        Assert.False(e.ExceedsLimit);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0xFF })]
+    [InlineData(new byte[] { 0xC0, 0x80 })]
+    [InlineData(new byte[] { 0xED, 0xA0, 0x80 })]
+    [InlineData(new byte[] { 0xE2, 0x82 })]
+    public void A_message_that_is_not_valid_UTF_8_is_a_protocol_violation(byte[] bad)
+    {
+        byte[] Frame(string before, string after) => [.. Encoding.UTF8.GetBytes(before), .. bad, .. Encoding.UTF8.GetBytes(after)];
+        Assert.Throws<WampProtocolException>(() => WampMessageParser.Parse(Frame("[48, 1, {}, \"com.example.", "\"]")));
+        Assert.Throws<WampProtocolException>(() => WampMessageParser.Parse(Frame("[48, 1, {\"mode\": \"", "\"}, \"com.example.a\"]")));
+        Assert.Throws<WampProtocolException>(() => WampMessageParser.Parse(Frame("[50, 1, {}, [\"", "\"]]")));
+    }
+
+    [Fact]
+    public void Escaped_surrogate_pairs_and_escaped_backslashes_are_read()
+    {
+        var m = Parse("""[48, 1, {"x_face": "\uD83D\uDE00", "x_path": "\\uD800"}, "com.example.\u0061", ["\uDBFF\uDFFF"]]""");
+        Assert.Equal("com.example.a", m.Uri);
+        Assert.Equal("\U0001F600", m.Dict.GetString("x_face"u8));
+        Assert.Equal("\\uD800", m.Dict.GetString("x_path"u8));
+        Assert.Equal("\U0010FFFF", m.Payload.Arguments[0].GetString());
+    }
+
+    [Fact]
+    public void The_head_of_an_oversized_publish_with_an_unreadable_key_is_read()
+    {
+        string head = """[16, 12, {"ack\uD800nowledge": 1, "acknowledge": true}, "com.example.big", ["xxxxxxxx""";
+        Assert.True(WampMessageParser.TryParseHead(Encoding.UTF8.GetBytes(head), out var type, out long first, out _, out bool ack));
+        Assert.Equal((WampMessageType.Publish, 12L, true), (type, first, ack));
+    }
+
+    [Theory]
+    [InlineData("""[48, -5, {}, "com.example.big", ["xxxx""")]
+    [InlineData("""[48, 9007199254740993, {}, "com.example.big", ["xxxx""")]
+    [InlineData("""[70, -9223372036854775808, {}, ["xxxx""")]
+    [InlineData("""[8, 68, -1, {}, "x.y", ["xxxx""")]
+    [InlineData("""[8, 68, 9223372036854775807, {}, "x.y", ["xxxx""")]
+    public void The_head_of_an_oversized_message_with_an_id_out_of_range_cannot_be_read(string head)
+    {
+        // Read, the id would be echoed in an ERROR that no peer can parse.
+        Assert.False(WampMessageParser.TryParseHead(Encoding.UTF8.GetBytes(head), out _, out _, out _, out _));
+    }
+
     [Fact]
     public void Frame_writer_leaves_out_empty_payload_and_writes_empty_args_before_kwargs()
     {

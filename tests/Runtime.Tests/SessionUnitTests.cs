@@ -282,6 +282,58 @@ public class SessionUnitTests
         Assert.Equal("wamp.error.protocol_violation", e.Reason);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("com..x")]
+    [InlineData("com.bad uri")]
+    public async Task An_error_with_an_invalid_uri_aborts_with_protocol_violation(string uri)
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync();
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        var call = session.CallAsync("com.example.slow");
+        var request = await router.ReceiveAsync(WampMessageType.Call);
+        router.Send($$"""[8, 48, {{request.Id1}}, {}, "{{uri}}"]""");
+        var abort = await router.ReceiveAsync(WampMessageType.Abort);
+        Assert.Equal("wamp.error.protocol_violation", abort.Uri);
+        // Named as what it is, not as a failure of the client's own (no WampException can carry that URI).
+        Assert.Equal($"ERROR with invalid URI '{uri}'", abort.Dict.GetString("message"u8));
+        var e = await Assert.ThrowsAsync<WampConnectionException>(() => call.WaitAsync(ScriptedRouter.Bound));
+        Assert.Equal("wamp.error.protocol_violation", e.Reason);
+    }
+
+    [Fact]
+    public async Task A_reconnection_attempt_past_its_bound_fails_as_a_connection_error_not_a_bare_cancellation()
+    {
+        // The fake clock holds the handshake's own timeout back, so the attempt's bound (ConnectTimeout) ends it.
+        var clock = new FakeTimeProvider();
+        var reported = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var routers = new System.Collections.Concurrent.ConcurrentQueue<ScriptedRouter>();
+        Task<Transport.IWampTransport> Connect(CancellationToken ct)
+        {
+            var router = ScriptedRouter.Create(); // from the second connection on, it never answers HELLO
+            routers.Enqueue(router);
+            return Task.FromResult<Transport.IWampTransport>(router.Client);
+        }
+        var join = WampSession.JoinAsync(Connect, "realm1", new WampSessionOptions
+        {
+            TimeProvider = clock,
+            ConnectTimeout = TimeSpan.FromMilliseconds(100),
+            Reconnect = new WampReconnectPolicy { InitialDelay = TimeSpan.Zero, MaxDelay = TimeSpan.Zero },
+            OnHandlerError = e => reported.TrySetResult(e),
+        });
+        Assert.True(routers.TryPeek(out var first));
+        await first.ReceiveAsync(WampMessageType.Hello);
+        first.Send(ScriptedRouter.AllFeaturesWelcome);
+        await using var session = await join.WaitAsync(ScriptedRouter.Bound);
+        first.Crash();
+
+        var error = await reported.Task.WaitAsync(ScriptedRouter.Bound);
+        var e = Assert.IsType<WampConnectionException>(error);
+        Assert.Contains("within 100 ms", e.Message);
+        foreach (var router in routers) await router.DisposeAsync();
+    }
+
     [Fact]
     public async Task An_oversized_result_fails_only_its_call()
     {

@@ -43,7 +43,11 @@ public sealed class WampProtocolException(string message) : Exception(message)
     public bool ExceedsLimit { get; init; }
 }
 
-/// <summary>Parses one WAMP JSON message with <see cref="Utf8JsonReader"/>, validating its shape strictly by type and length.</summary>
+/// <summary>
+/// Parses one WAMP JSON message with <see cref="Utf8JsonReader"/>, validating its shape strictly by type and length,
+/// and its text: valid UTF-8 with no escaped unpaired surrogate (<c>"\uD800"</c>) in any string, so every string of
+/// a message that parses can be read as a .NET string.
+/// </summary>
 public static class WampMessageParser
 {
     /// <summary>Largest id WAMP allows (2^53).</summary>
@@ -111,6 +115,10 @@ public static class WampMessageParser
 
     private static WampMessage ParseCore(ReadOnlyMemory<byte> message)
     {
+        // Utf8JsonReader checks the JSON grammar but not the encoding: a string with invalid UTF-8 would parse and then
+        // fail (InvalidOperationException) in whatever reads it. Refused here, where a refusal is a protocol error.
+        if (!System.Text.Unicode.Utf8.IsValid(message.Span))
+            throw new WampProtocolException("the message is not valid UTF-8");
         var reader = new Utf8JsonReader(message.Span, ReaderOptions);
         try
         {
@@ -159,6 +167,7 @@ public static class WampMessageParser
                 case Uri:
                     if (reader.TokenType != JsonTokenType.String)
                         throw new WampProtocolException($"{type} message has a non-string URI at position {i + 1}");
+                    CheckEscapes(ref reader);
                     uri = reader.GetString();
                     break;
             }
@@ -200,7 +209,7 @@ public static class WampMessageParser
         if (reader.TokenType != JsonTokenType.StartObject)
             throw new WampProtocolException($"{type} message has a non-dictionary where Details/Options belong");
         int start = (int)reader.TokenStartIndex;
-        reader.Skip();
+        SkipChecked(ref reader);
         int end = (int)reader.BytesConsumed;
         return end - start == 2 ? WampDict.Empty : new WampDict(message.Slice(start, end - start));
     }
@@ -213,15 +222,63 @@ public static class WampMessageParser
         if (reader.TokenType != expected)
             throw new WampProtocolException($"{type} message has an invalid {name} element");
         int start = (int)reader.TokenStartIndex;
-        reader.Skip();
+        SkipChecked(ref reader);
         int end = (int)reader.BytesConsumed;
         return end - start == 2 ? default : message.Slice(start, end - start);
+    }
+
+    /// <summary>Skips the container the reader is on, checking the escapes of every string and property name in it.</summary>
+    private static void SkipChecked(ref Utf8JsonReader reader)
+    {
+        int depth = reader.CurrentDepth;
+        while (reader.Read() && reader.CurrentDepth > depth)
+        {
+            if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName) CheckEscapes(ref reader);
+        }
+    }
+
+    private static void CheckEscapes(ref Utf8JsonReader reader)
+    {
+        if (reader.ValueIsEscaped && !EscapesArePaired(reader.ValueSpan))
+            throw new WampProtocolException("the message has a string with an unpaired surrogate escape (\\uD800-\\uDFFF)");
+    }
+
+    /// <summary>
+    /// True when every <c>\u</c> escape of a UTF-16 surrogate in <paramref name="escaped"/> (a string token's raw bytes,
+    /// whose escapes the reader has already checked for shape) is a high surrogate followed at once by a low one. Such a
+    /// string cannot become a .NET string: <see cref="Utf8JsonReader.GetString"/> throws on it.
+    /// </summary>
+    private static bool EscapesArePaired(ReadOnlySpan<byte> escaped)
+    {
+        bool expectLow = false;
+        for (int i = 0; i < escaped.Length; i++)
+        {
+            if (escaped[i] != (byte)'\\')
+            {
+                if (expectLow) return false;
+                continue;
+            }
+            if (escaped[++i] != (byte)'u')
+            {
+                if (expectLow) return false;
+                continue;
+            }
+            int unit = Hex(escaped[i + 1]) << 12 | Hex(escaped[i + 2]) << 8 | Hex(escaped[i + 3]) << 4 | Hex(escaped[i + 4]);
+            i += 4;
+            bool high = unit is >= 0xD800 and <= 0xDBFF, low = unit is >= 0xDC00 and <= 0xDFFF;
+            if (expectLow != low) return false;
+            expectLow = high;
+        }
+        return !expectLow;
+
+        static int Hex(byte b) => b <= '9' ? b - '0' : (b | 0x20) - 'a' + 10;
     }
 
     /// <summary>
     /// Reads what it can from the start of a message that was too large to receive whole: the type, its first two
     /// integers (the request id; for ERROR the request type and request id) and, for PUBLISH, whether the Options
-    /// ask for an acknowledgement. Used to answer the request with a clear error.
+    /// ask for an acknowledgement. Used to answer the request with a clear error. False when the head cannot be read,
+    /// or an integer is not a valid id (0 to 2^53).
     /// </summary>
     public static bool TryParseHead(ReadOnlySpan<byte> prefix, out WampMessageType type, out long first, out long second, out bool acknowledge)
     {
@@ -234,18 +291,21 @@ public static class WampMessageParser
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray) return false;
             if (!reader.Read() || reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out int code)) return false;
             type = (WampMessageType)code;
-            if (!reader.Read() || reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out first)) return false;
+            // Ids outside WAMP's range are not read: whoever answers the request would echo them in an invalid message.
+            if (!reader.Read() || reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out first) || !IsId(first)) return false;
             if (!reader.Read()) return true;
             if (reader.TokenType == JsonTokenType.Number)
             {
-                reader.TryGetInt64(out second);
+                if (reader.TryGetInt64(out second) && !IsId(second)) return false;
             }
             else if (type == WampMessageType.Publish && reader.TokenType == JsonTokenType.StartObject)
             {
                 int depth = reader.CurrentDepth;
                 while (reader.Read() && reader.CurrentDepth > depth)
                 {
-                    if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == depth + 1 && reader.ValueTextEquals("acknowledge"u8))
+                    // A key with an unpaired surrogate escape cannot be compared (ValueTextEquals throws); it is not "acknowledge".
+                    if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == depth + 1 &&
+                        (!reader.ValueIsEscaped || EscapesArePaired(reader.ValueSpan)) && reader.ValueTextEquals("acknowledge"u8))
                         acknowledge = reader.Read() && reader.TokenType == JsonTokenType.True;
                 }
             }
@@ -255,5 +315,7 @@ public static class WampMessageParser
         {
             return type != default && first != 0;
         }
+
+        static bool IsId(long id) => id is >= 0 and <= MaxId;
     }
 }
