@@ -43,6 +43,9 @@ public sealed class AuthenticationEndToEndTests : IAsyncLifetime
                         },
                         new WampAnonymousAuthenticator { Role = "guest" },
                     ],
+                    // Every role may read the session meta API, to see what it is known as.
+                    Roles = [.. new[] { "frontend", "backend", "service", "device", "guest" }.Select(role =>
+                        new WampRole { Name = role, Permissions = [new WampPermission("wamp.session.", WampMatch.Prefix) { Call = true }] })],
                 },
             ],
         });

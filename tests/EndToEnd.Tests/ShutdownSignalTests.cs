@@ -133,6 +133,7 @@ public sealed class ShutdownSignalTests(ITestOutputHelper output)
 
         var sessions = new List<WampSession>();
         WampRegistration? registration = null;
+        WampSubscription? subscription = null;
         try
         {
             if (withSessions)
@@ -141,10 +142,21 @@ public sealed class ShutdownSignalTests(ITestOutputHelper output)
                 sessions.Add(callee);
                 var caller = await WampSession.ConnectAsync(url, realm);
                 sessions.Add(caller);
-                // A live registration at shutdown, and proof both sessions really talk through the host.
-                registration = await callee.RegisterAsync("com.example.shutdown.echo", (inv, _) => ValueTask.FromResult(inv.Payload));
-                var echoed = await caller.CallAsync("com.example.shutdown.echo", WampPayload.FromJson("[7]"));
-                Assert.Equal(7, echoed.Payload.Arguments[0].GetInt32());
+                if (realm == "conferences")
+                {
+                    // The demo's realm lets anonymous sessions call and subscribe only: a live subscription at
+                    // shutdown, and a call to the demo's service through the host.
+                    subscription = await callee.SubscribeAsync("com.example.conferences.updated", static (e, _) => ValueTask.CompletedTask);
+                    var conference = await caller.CallAsync("com.example.conferences.get", WampPayload.FromJson("[123]"));
+                    Assert.Equal(123, conference.Payload.Arguments[0].GetProperty("id").GetInt32());
+                }
+                else
+                {
+                    // A live registration at shutdown, and proof both sessions really talk through the host.
+                    registration = await callee.RegisterAsync("com.example.shutdown.echo", (inv, _) => ValueTask.FromResult(inv.Payload));
+                    var echoed = await caller.CallAsync("com.example.shutdown.echo", WampPayload.FromJson("[7]"));
+                    Assert.Equal(7, echoed.Payload.Arguments[0].GetInt32());
+                }
             }
 
             var clock = Stopwatch.StartNew();
@@ -167,6 +179,7 @@ public sealed class ShutdownSignalTests(ITestOutputHelper output)
         finally
         {
             if (registration is not null) await registration.DisposeAsync();
+            if (subscription is not null) await subscription.DisposeAsync();
             foreach (var session in sessions) await session.DisposeAsync();
         }
     }

@@ -1,7 +1,7 @@
 using Conferences;
 using WampContracts.Protocol;
 
-namespace WampContracts.EndToEnd.Tests;
+namespace WampContracts.Browser.Tests;
 
 /// <summary>The demo's realm: browsers join anonymously and may call and subscribe, never register or publish.</summary>
 public sealed class ConferencesRealmTests
