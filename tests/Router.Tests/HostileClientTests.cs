@@ -224,4 +224,16 @@ public sealed class HostileClientTests : IAsyncLifetime
         await attacker.AssertAbortedAsync();
         await AssertPairServesAsync();
     }
+
+    [Fact]
+    public async Task An_error_quotes_at_most_200_characters_of_a_hostile_uri()
+    {
+        await using var attacker = await SocketClient.JoinAsync(_router.Url!);
+        string uri = "com.example." + new string('x', 1_000_000) + "#";
+        await attacker.SendAsync($$"""[64, 1, {}, "{{uri}}"]""");
+        var error = await attacker.ReceiveAsync(WampMessageType.Error);
+        Assert.Equal(WampUris.InvalidUri, error.Uri);
+        Assert.InRange(error.Payload.ArgumentsJson.Length, 1, 400);
+        await AssertPairServesAsync();
+    }
 }

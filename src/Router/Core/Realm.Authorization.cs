@@ -115,7 +115,7 @@ internal sealed partial class Realm
         {
             if (a.Failure is { } failure)
             {
-                if (reply) session.Send(RouterFrames.Error(requestType, requestId, AuthorizationFailed, $"could not authorize {Verb(action)} '{uri}'{Pattern(match)}: {failure}"));
+                if (reply) session.Send(RouterFrames.Error(requestType, requestId, AuthorizationFailed, $"could not authorize {Verb(action)} '{RouterFrames.Quote(uri)}'{Pattern(match)}: {failure}"));
                 return false;
             }
             verdict = new Verdict(a.Allow, a.Disclose);
@@ -131,7 +131,7 @@ internal sealed partial class Realm
         router.Log.ActionDenied(session.Id, session.AuthRole, Verb(action), uri);
         if (reply)
             session.Send(RouterFrames.Error(requestType, requestId, WampUris.NotAuthorized,
-                $"authrole '{session.AuthRole}' is not authorized to {Verb(action)} '{uri}'{Pattern(match)} in realm '{Name}'"));
+                $"authrole '{session.AuthRole}' is not authorized to {Verb(action)} '{RouterFrames.Quote(uri)}'{Pattern(match)} in realm '{Name}'"));
         return false;
     }
 

@@ -39,13 +39,13 @@ internal sealed partial class Realm
         {
             if (registration.Invoke == WampInvokePolicy.Single || invoke == WampInvokePolicy.Single || registration.Callees.Exists(c => c.Session == session))
             {
-                session.Send(RouterFrames.Error(WampMessageType.Register, requestId, WampUris.ProcedureAlreadyExists, $"procedure '{uri}' is already registered"));
+                session.Send(RouterFrames.Error(WampMessageType.Register, requestId, WampUris.ProcedureAlreadyExists, $"procedure '{RouterFrames.Quote(uri)}' is already registered"));
                 return;
             }
             if (registration.Invoke != invoke)
             {
                 session.Send(RouterFrames.Error(WampMessageType.Register, requestId, WampUris.ProcedureExistsWithDifferentInvocationPolicy,
-                    $"procedure '{uri}' is registered with invoke policy '{registration.Invoke.ToString().ToLowerInvariant()}'"));
+                    $"procedure '{RouterFrames.Quote(uri)}' is registered with invoke policy '{registration.Invoke.ToString().ToLowerInvariant()}'"));
                 return;
             }
             // In a configured realm a shared registration is shared within one role: a session of another role that
@@ -54,7 +54,7 @@ internal sealed partial class Realm
             {
                 router.Log.ActionDenied(session.Id, session.AuthRole, "join the shared registration of", uri);
                 session.Send(RouterFrames.Error(WampMessageType.Register, requestId, WampUris.NotAuthorized,
-                    $"authrole '{session.AuthRole}' is not authorized to join the shared registration of '{uri}', which belongs to authrole '{registration.AuthRole}'"));
+                    $"authrole '{session.AuthRole}' is not authorized to join the shared registration of '{RouterFrames.Quote(uri)}', which belongs to authrole '{registration.AuthRole}'"));
                 return;
             }
         }
@@ -143,7 +143,7 @@ internal sealed partial class Realm
         var registration = Route(uri!);
         if (registration is null)
         {
-            caller.Send(RouterFrames.Error(WampMessageType.Call, requestId, WampUris.NoSuchProcedure, $"no callee registered procedure '{uri}'"));
+            caller.Send(RouterFrames.Error(WampMessageType.Call, requestId, WampUris.NoSuchProcedure, $"no callee registered procedure '{RouterFrames.Quote(uri)}'"));
             return true;
         }
         var (callee, calleeAsksDisclosure) = PickCallee(registration);
@@ -153,7 +153,7 @@ internal sealed partial class Realm
         if (callee.Invocations.Count >= Options.MaxPendingInvocationsPerCallee)
         {
             caller.Send(RouterFrames.Error(WampMessageType.Call, requestId, WampUris.NoAvailableCallee,
-                $"the callee of '{uri}' already has {callee.Invocations.Count} calls in flight (limit {Options.MaxPendingInvocationsPerCallee})"));
+                $"the callee of '{RouterFrames.Quote(uri)}' already has {callee.Invocations.Count} calls in flight (limit {Options.MaxPendingInvocationsPerCallee})"));
             return true;
         }
 
@@ -278,7 +278,7 @@ internal sealed partial class Realm
         if (!callee.Invocations.TryGetValue(m.Id2, out var invocation))
             return LateAnswer(callee, m.Id2, "ERROR");
         if (m.Uri is null || !WampUris.IsValidLoose(m.Uri))
-            return Violation(callee, $"ERROR with invalid URI '{m.Uri}'");
+            return Violation(callee, $"ERROR with invalid URI '{RouterFrames.Quote(m.Uri)}'");
         End(invocation);
         // The callee's URI and payload reach the caller unchanged.
         invocation.Caller.Send(RouterFrames.Error(WampMessageType.Call, invocation.CallRequestId, m.Uri, m.Payload, WampDict.Empty));

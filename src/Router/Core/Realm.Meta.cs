@@ -49,7 +49,7 @@ internal sealed partial class Realm
                 break;
             }
             default:
-                caller.Send(RouterFrames.Error(WampMessageType.Call, requestId, WampUris.NoSuchProcedure, $"the router has no meta procedure '{m.Uri}'"));
+                caller.Send(RouterFrames.Error(WampMessageType.Call, requestId, WampUris.NoSuchProcedure, $"the router has no meta procedure '{RouterFrames.Quote(m.Uri)}'"));
                 break;
         }
     }

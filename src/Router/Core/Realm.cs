@@ -136,12 +136,12 @@ internal sealed partial class Realm(string name, RouterCore router)
         bool valid = uri is not null && WampUris.IsValidLoose(uri, allowEmptyComponents: match == WampMatch.Wildcard, allowEmptyLast: match != WampMatch.Exact);
         if (!valid)
         {
-            if (reply) session.Send(RouterFrames.Error(requestType, requestId, WampUris.InvalidUri, $"'{uri}' is not a valid URI"));
+            if (reply) session.Send(RouterFrames.Error(requestType, requestId, WampUris.InvalidUri, $"'{RouterFrames.Quote(uri)}' is not a valid URI"));
             return false;
         }
         if (WampUris.IsReserved(uri))
         {
-            if (reply) session.Send(RouterFrames.Error(requestType, requestId, WampUris.InvalidUri, $"'{uri}' is reserved: URIs starting with 'wamp.' belong to the protocol"));
+            if (reply) session.Send(RouterFrames.Error(requestType, requestId, WampUris.InvalidUri, $"'{RouterFrames.Quote(uri)}' is reserved: URIs starting with 'wamp.' belong to the protocol"));
             return false;
         }
         return true;

@@ -63,7 +63,7 @@ internal sealed class RealmAuthorization
             WampMatch.Wildcard => WampUris.IsValidLoose(uri, allowEmptyComponents: true),
             _ => WampUris.IsValidLoose(uri),
         };
-        return valid ? null : $"'{uri}' is not a valid {match.ToString().ToLowerInvariant()} URI";
+        return valid ? null : $"'{RouterFrames.Quote(uri)}' is not a valid {match.ToString().ToLowerInvariant()} URI";
     }
 }
 

@@ -213,7 +213,7 @@ internal sealed partial class RouterCore(WampRouterOptions options)
         string? realmName = hello.Uri;
         if (realmName is null || !WampUris.IsValidLoose(realmName))
         {
-            Refuse(session, WampUris.InvalidUri, $"'{realmName}' is not a valid realm URI");
+            Refuse(session, WampUris.InvalidUri, $"'{RouterFrames.Quote(realmName)}' is not a valid realm URI");
             return false;
         }
         if (!AnnouncesARole(hello.Dict))
@@ -223,7 +223,7 @@ internal sealed partial class RouterCore(WampRouterOptions options)
         }
         if (_configuredRealms is not null && !_configuredRealms.ContainsKey(realmName))
         {
-            Refuse(session, WampUris.NoSuchRealm, $"realm '{realmName}' does not exist");
+            Refuse(session, WampUris.NoSuchRealm, $"realm '{RouterFrames.Quote(realmName)}' does not exist");
             return false;
         }
 
@@ -249,7 +249,7 @@ internal sealed partial class RouterCore(WampRouterOptions options)
         var realm = JoinRealm(realmName, session);
         if (realm is null)
         {
-            Refuse(session, WampUris.NoSuchRealm, $"realm '{realmName}' does not exist, and the router holds its limit of {Options.MaxRealms} realms");
+            Refuse(session, WampUris.NoSuchRealm, $"realm '{RouterFrames.Quote(realmName)}' does not exist, and the router holds its limit of {Options.MaxRealms} realms");
             return false;
         }
         session.Send(Welcome(session, realmName));

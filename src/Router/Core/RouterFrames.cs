@@ -7,6 +7,13 @@ namespace WampContracts.Router.Core;
 /// <summary>The messages the router writes.</summary>
 internal static class RouterFrames
 {
+    /// <summary>Longest part of a peer's URI that a message quotes back (an invalid one may be megabytes long).</summary>
+    private const int QuotedUriLength = 200;
+
+    /// <summary>A peer's URI (or realm name) as an error message quotes it: at most 200 characters.</summary>
+    public static string Quote(string? uri) =>
+        uri is null ? "" : uri.Length <= QuotedUriLength ? uri : string.Concat(uri.AsSpan(0, QuotedUriLength), "…");
+
     public static WampFrame Error(WampMessageType requestType, long requestId, string uri, string? message = null) =>
         Error(requestType, requestId, uri, message is null ? WampPayload.Empty : Text(message), WampDict.Empty);
 
