@@ -50,7 +50,15 @@ public sealed class WampAnonymousAuthenticator() : WampAuthenticator("anonymous"
 }
 
 /// <summary>A ticket principal of a static table: its ticket (password or token) and role.</summary>
-public sealed record WampTicketPrincipal(string Ticket, string Role);
+public sealed record WampTicketPrincipal(string Ticket, string Role)
+{
+    // The ticket stays out of what a log would print.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("Role = ").Append(Role);
+        return true;
+    }
+}
 
 /// <summary>
 /// <c>ticket</c>: the client sends a ticket (password or token) in clear text — use it over TLS only. Verified
@@ -86,6 +94,13 @@ public sealed class WampTicketAuthenticator() : WampAuthenticator("ticket")
 /// </summary>
 public sealed record WampCraPrincipal(string Secret, string Role)
 {
+    // The secret stays out of what a log would print.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("Role = ").Append(Role).Append(", Salted = ").Append(Salt is not null);
+        return true;
+    }
+
     public string? Salt { get; init; }
     public int Iterations { get; init; } = WampCra.DefaultIterations;
     public int KeyLength { get; init; } = WampCra.DefaultKeyLength;

@@ -97,7 +97,20 @@ public sealed class WampInvocation : ITimed
     internal void Interrupt(string? mode)
     {
         if (mode is not null) _interruptMode = mode;
-        try { _cts.Cancel(); } catch (ObjectDisposedException) { }
+        try
+        {
+            _cts.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The handler has finished.
+        }
+        catch (Exception e)
+        {
+            // A callback the handler registered on its token threw: that is the handler's failure, never the
+            // caller's (a timer, the reader loop or a disconnection) — log it and go on.
+            _session.Log.HandlerFailed(e, Procedure, RequestId);
+        }
     }
 }
 

@@ -106,6 +106,7 @@ public sealed partial class WampSession
         call.Started = _options.TimeProvider.GetTimestamp();
         if (limit is { } timeout) _timers.Schedule(call, timeout);
         call.WatchCancellation();
+        call.UndoIfAlreadyDone();
     }
 
     /// <summary>An attempt's limit, most specific first (scope, call, session default), capped by what remains of the ambient deadline.</summary>
@@ -209,6 +210,17 @@ public sealed partial class WampSession
         {
             if (_token.CanBeCanceled)
                 _registration = _token.UnsafeRegister(static s => ((PendingCall)s!).OnCallerCanceled(), this);
+        }
+
+        /// <summary>
+        /// The answer can arrive (on the reader) before the timer and the token are set up: then nothing would ever
+        /// undo them, and the call would stay reachable until its limit or the token's end.
+        /// </summary>
+        public void UndoIfAlreadyDone()
+        {
+            if (Volatile.Read(ref _state) != Done) return;
+            _registration.Dispose();
+            if (Limit is not null) _session._timers.Cancel(this);
         }
 
         /// <summary>The stream's consumer stopped reading before the end: cancel the call if it still runs.</summary>

@@ -172,6 +172,12 @@ public sealed partial class WampSession
                 return;
             }
             _connection = connection;
+            if (Volatile.Read(ref _terminated) != 0)
+            {
+                // Ended while the connection was installed: Terminate may have closed the one before it.
+                Disconnect(connection, Closed(), closeGracefully: false);
+                return;
+            }
             StartLoops(connection);
             try
             {

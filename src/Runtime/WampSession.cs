@@ -29,7 +29,7 @@ public sealed partial class WampSession : IAsyncDisposable
         _connection = new Connection(transport);
         _options = options;
         _log = options.LoggerFactory.CreateLogger(SessionLog.Category);
-        _timers = new CallTimers(options.TimeProvider);
+        _timers = new CallTimers(options.TimeProvider) { OnExpiryFailed = e => _log.ReceiveFailed(e, realm) };
         RetryThrottle = new RetryThrottle(options.RetryBudget);
         Realm = realm;
         _events = Channel.CreateUnbounded<EventDispatch>(new UnboundedChannelOptions { SingleReader = true });
@@ -195,7 +195,8 @@ public sealed partial class WampSession : IAsyncDisposable
                         catch (Exception e) when (e is not OperationCanceledException)
                         {
                             throw await RefuseChallengeAsync(transport, WampAuthenticationException.CannotAuthenticate, method,
-                                $"Answering the router's '{method}' CHALLENGE failed: {e.Message}", linked.Token, e).ConfigureAwait(false);
+                                $"Answering the router's '{method}' CHALLENGE failed: {e.Message}", linked.Token, e,
+                                wireMessage: $"the client could not answer the '{method}' challenge").ConfigureAwait(false);
                         }
                         var authenticate = WampFrameWriter.Start(WampMessageType.Authenticate).String(signature).EmptyDict().ToFrame();
                         await transport.SendAsync(authenticate.Memory, linked.Token).ConfigureAwait(false);
@@ -260,11 +261,12 @@ public sealed partial class WampSession : IAsyncDisposable
     }
 
     /// <summary>Tells the router the session cannot authenticate (ABORT); returns the exception that fails the join.</summary>
-    private static async Task<WampAuthenticationException> RefuseChallengeAsync(IWampTransport transport, string reason, string method, string message, CancellationToken cancellationToken, Exception? error = null)
+    // wireMessage: what the router is told (never local details such as a token service's error); default: message.
+    private static async Task<WampAuthenticationException> RefuseChallengeAsync(IWampTransport transport, string reason, string method, string message, CancellationToken cancellationToken, Exception? error = null, string? wireMessage = null)
     {
         var w = WampFrameWriter.Start(WampMessageType.Abort);
         w.Json.WriteStartObject();
-        w.Json.WriteString("message"u8, message);
+        w.Json.WriteString("message"u8, wireMessage ?? message);
         w.Json.WriteEndObject();
         var abort = w.String(reason).ToFrame();
         try

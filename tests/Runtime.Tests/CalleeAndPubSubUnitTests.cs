@@ -311,4 +311,40 @@ public class CalleeAndPubSubUnitTests
         Assert.Equal(delivered.Order(), delivered); // in order, with a gap
         Assert.True(session.IsConnected);
     }
+
+    [Fact]
+    public async Task A_handler_whose_token_callback_throws_is_still_timed_out_and_the_session_serves_on()
+    {
+        var clock = new FakeTimeProvider();
+        var (router, session) = await ScriptedRouter.JoinAsync(new WampSessionOptions { TimeProvider = clock });
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        await RegisterAsync(router, session, "com.example.fragile", async (inv, ct) =>
+        {
+            using var callback = ct.Register(static () => throw new InvalidOperationException("a faulty cancellation callback"));
+            await Task.Delay(Timeout.InfiniteTimeSpan, clock, ct);
+            return WampPayload.Empty;
+        });
+
+        // The forwarded limit passes on the timer's thread: the callback's exception must not escape there.
+        router.Send("""[68, 1, 100, {"timeout": 1000}, []]""");
+        var marker = session.CallAsync("com.example.marker");
+        var markerCall = await router.ReceiveAsync(WampMessageType.Call);
+        router.Send($"[50, {markerCall.Id1}, {{}}]");
+        await marker.WaitAsync(ScriptedRouter.Bound); // the invocation has been read and started
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var timedOut = await router.ReceiveAsync(WampMessageType.Error);
+        Assert.Equal((1L, "wamp.error.timeout"), (timedOut.Id2, timedOut.Uri));
+
+        // An INTERRUPT from the reader loop: the same.
+        router.Send("""[68, 2, 100, {}, []]""");
+        var marker2 = session.CallAsync("com.example.marker");
+        var markerCall2 = await router.ReceiveAsync(WampMessageType.Call);
+        router.Send($"[50, {markerCall2.Id1}, {{}}]");
+        await marker2.WaitAsync(ScriptedRouter.Bound);
+        router.Send("""[69, 2, {"mode": "kill"}]""");
+        var canceled = await router.ReceiveAsync(WampMessageType.Error);
+        Assert.Equal((2L, "wamp.error.canceled"), (canceled.Id2, canceled.Uri));
+        Assert.True(session.IsConnected);
+    }
 }

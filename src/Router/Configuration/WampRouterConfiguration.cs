@@ -77,6 +77,9 @@ public sealed class WampRouterConfiguration
     private WampRealmOptions WithAuthentication(WampRealmOptions realm, WampAuthConfiguration auth)
     {
         var methods = new List<WampAuthenticator>();
+        if (auth.Anonymous is { AuthId: not null })
+            throw new WampConfigurationException(File, Transport!.AuthJsonPath + ".anonymous.authid",
+                "a fixed authid for anonymous sessions is a Crossbar.io setting this router does not support (each gets anonymous-<session id>)");
         if (auth.Anonymous is { } anonymous && (anonymous.Realm is null || anonymous.Realm == realm.Name))
             methods.Add(new WampAnonymousAuthenticator { Role = anonymous.Role ?? "anonymous" });
         if (auth.Ticket is { } ticket)

@@ -17,7 +17,7 @@ public static class WampCra
     /// Most PBKDF2 iterations a client runs for one challenge, and the longest key it derives: a hostile router
     /// cannot make it spin (PBKDF2 cannot be interrupted).
     /// </summary>
-    internal const int MaxIterations = 1_000_000, MaxKeyLength = 256;
+    internal const int MaxIterations = 100_000, MaxKeyLength = 64;
 
     /// <summary>
     /// The salted key of <paramref name="secret"/>, as Base64 text (Autobahn's <c>derive_key</c>). Crossbar.io keeps

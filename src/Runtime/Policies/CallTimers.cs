@@ -13,6 +13,9 @@ internal sealed class CallTimers : IDisposable
     private long _armedFor = long.MaxValue;
     private long _sequence;
 
+    /// <summary>Told of what an expiry threw (it is never rethrown on the timer's thread).</summary>
+    public Action<Exception>? OnExpiryFailed { get; init; }
+
     public CallTimers(TimeProvider time)
     {
         _time = time;
@@ -60,7 +63,15 @@ internal sealed class CallTimers : IDisposable
             if (_due.Count > 0) Arm(_due.Min!.TimerDue);
         }
         // IMPORTANT: expire outside the lock; expiring completes tasks and may schedule again.
-        if (expired is not null) foreach (var item in expired) item.OnExpired();
+        if (expired is null) return;
+        List<Exception>? failures = null;
+        foreach (var item in expired)
+        {
+            // One item's failure must neither stop the others from expiring nor escape on the timer's thread.
+            try { item.OnExpired(); }
+            catch (Exception e) { (failures ??= []).Add(e); }
+        }
+        if (failures is not null) OnExpiryFailed?.Invoke(new AggregateException(failures));
     }
 
     private void Arm(long due)
