@@ -271,14 +271,24 @@ internal sealed partial class RouterCore(WampRouterOptions options)
     /// Joins the session to its realm, creating the realm on first use (within <see cref="WampRouterOptions.MaxRealms"/>
     /// when realms are not configured). Null when no new realm may be created.
     /// </summary>
+    private readonly Lock _realmCreation = new();
+
     private Realm? JoinRealm(string name, RouterSession session)
     {
         while (true)
         {
             if (!_realms.TryGetValue(name, out var realm))
             {
-                if (_configuredRealms is null && _realms.Count >= Options.MaxRealms) return null;
-                realm = _realms.GetOrAdd(name, static (n, core) => new Realm(n, core), this);
+                // Counting and adding under one lock, so concurrent HELLOs cannot pass MaxRealms together.
+                lock (_realmCreation)
+                {
+                    if (!_realms.TryGetValue(name, out realm))
+                    {
+                        if (_configuredRealms is null && _realms.Count >= Options.MaxRealms) return null;
+                        realm = new Realm(name, this);
+                        _realms[name] = realm;
+                    }
+                }
             }
             // A realm whose last session just left is gone: take a new one.
             if (realm.TryJoin(session)) return realm;
