@@ -42,7 +42,7 @@ public class SessionFuzzTests(ITestOutputHelper output)
         ulong seed = ulong.TryParse(Environment.GetEnvironmentVariable("WAMP_FUZZ_SEED"), out ulong s) ? s : (ulong)Random.Shared.NextInt64();
         Report($"session fuzz: seed {seed} (set WAMP_FUZZ_SEED={seed} to replay)");
         var stats = new Stats();
-        var log = new CountingLoggerFactory();
+        var log = new CountingLoggerFactory(1007, 1008, 1009);
         var handlerErrors = new ConcurrentQueue<Exception>();
         var unexpected = new ConcurrentQueue<string>();
         long budget = FrameCount;
@@ -309,31 +309,4 @@ public class SessionFuzzTests(ITestOutputHelper output)
         await server.SendAsync(Encoding.UTF8.GetBytes(json), CancellationToken.None);
 
     private void Report(string line) => FuzzReport.Write(output, line);
-
-    /// <summary>Counts what the session logs by event id, keeping the unexpected failures (1007, 1008, 1009) whole.</summary>
-    private sealed class CountingLoggerFactory : ILoggerFactory, ILogger
-    {
-        private readonly ConcurrentDictionary<int, long> _counts = new();
-
-        public ConcurrentQueue<string> Failures { get; } = new();
-
-        public string Summary() => string.Join(", ", _counts.OrderBy(c => c.Key).Select(c => $"event {c.Key} × {c.Value:N0}"));
-
-        public ILogger CreateLogger(string categoryName) => this;
-
-        public void AddProvider(ILoggerProvider provider) { }
-
-        public void Dispose() { }
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (!IsEnabled(logLevel)) return;
-            _counts.AddOrUpdate(eventId.Id, 1, static (_, n) => n + 1);
-            if (eventId.Id is 1007 or 1008 or 1009 && Failures.Count < 20) Failures.Enqueue(formatter(state, exception) + "\n" + exception);
-        }
-    }
 }
