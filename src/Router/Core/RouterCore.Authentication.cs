@@ -141,41 +141,8 @@ internal sealed partial class RouterCore
     private async Task<string?> ReceiveAuthenticateAsync(RouterSession session, long started, CancellationToken cancellationToken)
     {
         var remaining = Options.HandshakeTimeout - Options.TimeProvider.GetElapsedTime(started);
-        // As for HELLO, a timer bounds the wait (a canceled WebSocket receive would tear down the socket before the ABORT).
-        var receive = session.Transport.ReceiveAsync(cancellationToken).AsTask();
-        using (var timer = new CancellationTokenSource())
-        {
-            var expired = remaining > TimeSpan.Zero ? Task.Delay(remaining, Options.TimeProvider, timer.Token) : Task.CompletedTask;
-            if (await Task.WhenAny(receive, expired).ConfigureAwait(false) != receive)
-            {
-                session.PendingReceive = receive;
-                Refuse(session, WampUris.ProtocolViolation, $"no AUTHENTICATE within {Options.HandshakeTimeout.TotalMilliseconds:0} ms of HELLO");
-                return null;
-            }
-            timer.Cancel();
-        }
-        var r = await receive.ConfigureAwait(false);
-        if (r.IsClosed) return null;
-        if (r.Rejection is { } rejection)
-        {
-            Refuse(session, WampUris.ProtocolViolation, rejection);
+        if (await ReceiveHandshakeMessageAsync(session, remaining, "AUTHENTICATE", cancellationToken).ConfigureAwait(false) is not { } m)
             return null;
-        }
-        if (r.Oversized)
-        {
-            Refuse(session, WampUris.PayloadSizeExceeded, $"AUTHENTICATE larger than {Options.MaxMessageSize} bytes");
-            return null;
-        }
-        WampMessage m;
-        try
-        {
-            m = WampMessageParser.Parse(r.Message);
-        }
-        catch (WampProtocolException e)
-        {
-            Refuse(session, WampUris.ProtocolViolation, e.Message);
-            return null;
-        }
         switch (m.Type)
         {
             case WampMessageType.Authenticate:

@@ -169,42 +169,8 @@ internal sealed partial class RouterCore(WampRouterOptions options)
 
     private async Task<bool> HandshakeAsync(RouterSession session, CancellationToken cancellationToken)
     {
-        // The HELLO wait is bounded by a timer, not by cancelling the receive: cancelling a WebSocket receive tears
-        // the socket down, and the ABORT that explains the timeout could no longer reach the peer.
-        var receive = session.Transport.ReceiveAsync(cancellationToken).AsTask();
-        using (var timer = new CancellationTokenSource())
-        {
-            var expired = Task.Delay(Options.HandshakeTimeout, Options.TimeProvider, timer.Token);
-            if (await Task.WhenAny(receive, expired).ConfigureAwait(false) != receive)
-            {
-                session.PendingReceive = receive;
-                Refuse(session, WampUris.ProtocolViolation, $"no HELLO within {Options.HandshakeTimeout.TotalMilliseconds:0} ms");
-                return false;
-            }
-            timer.Cancel();
-        }
-        var r = await receive.ConfigureAwait(false);
-        if (r.IsClosed) return false;
-        if (r.Rejection is { } rejection)
-        {
-            Refuse(session, WampUris.ProtocolViolation, rejection);
+        if (await ReceiveHandshakeMessageAsync(session, Options.HandshakeTimeout, "HELLO", cancellationToken).ConfigureAwait(false) is not { } hello)
             return false;
-        }
-        if (r.Oversized)
-        {
-            Refuse(session, WampUris.PayloadSizeExceeded, $"HELLO larger than {Options.MaxMessageSize} bytes");
-            return false;
-        }
-        WampMessage hello;
-        try
-        {
-            hello = WampMessageParser.Parse(r.Message);
-        }
-        catch (WampProtocolException e)
-        {
-            Refuse(session, WampUris.ProtocolViolation, e.Message);
-            return false;
-        }
         if (hello.Type != WampMessageType.Hello)
         {
             Refuse(session, WampUris.ProtocolViolation, $"the first message must be HELLO, not {hello.Type}");
@@ -255,6 +221,49 @@ internal sealed partial class RouterCore(WampRouterOptions options)
         session.Send(Welcome(session, realmName));
         Log.SessionJoined(session.Id, realmName);
         return true;
+    }
+
+    /// <summary>
+    /// The next message of a handshake (HELLO, AUTHENTICATE), within <paramref name="bound"/>; null when the session
+    /// ended, refused with ABORT (a timeout, a rejected, oversized or malformed message) or closed by the peer. The wait
+    /// is bounded by a timer, not by cancelling the receive: cancelling a WebSocket receive tears the socket down, and
+    /// the ABORT that explains the timeout could no longer reach the peer.
+    /// </summary>
+    private async Task<WampMessage?> ReceiveHandshakeMessageAsync(RouterSession session, TimeSpan bound, string expected, CancellationToken cancellationToken)
+    {
+        var receive = session.Transport.ReceiveAsync(cancellationToken).AsTask();
+        using (var timer = new CancellationTokenSource())
+        {
+            var expired = bound > TimeSpan.Zero ? Task.Delay(bound, Options.TimeProvider, timer.Token) : Task.CompletedTask;
+            if (await Task.WhenAny(receive, expired).ConfigureAwait(false) != receive)
+            {
+                session.PendingReceive = receive;
+                Refuse(session, WampUris.ProtocolViolation, $"no {expected} within {Options.HandshakeTimeout.TotalMilliseconds:0} ms");
+                return null;
+            }
+            timer.Cancel();
+        }
+        var r = await receive.ConfigureAwait(false);
+        if (r.IsClosed) return null;
+        if (r.Rejection is { } rejection)
+        {
+            Refuse(session, WampUris.ProtocolViolation, rejection);
+            return null;
+        }
+        if (r.Oversized)
+        {
+            Refuse(session, WampUris.PayloadSizeExceeded, $"{expected} larger than {Options.MaxMessageSize} bytes");
+            return null;
+        }
+        try
+        {
+            return WampMessageParser.Parse(r.Message);
+        }
+        catch (WampProtocolException e)
+        {
+            Refuse(session, WampUris.ProtocolViolation, e.Message);
+            return null;
+        }
     }
 
     private static bool AnnouncesARole(WampDict details)
