@@ -36,12 +36,11 @@ public sealed class AuthorizationSocketTests : IAsyncLifetime
             "com.dyn.slow" => Hang(),
             _ => ValueTask.FromResult(new WampAuthorization(request.Uri.StartsWith("com.dyn.ok", StringComparison.Ordinal))),
         };
-        _router = await WampRouter.StartAsync(new WampRouterOptions
+        _router = await WampRouter.StartAsync(TestRealms.WithRoleTickets(new WampRouterOptions
         {
             RealmSettings = [Bank(Ranked, Anonymous, Ops, new WampRole { Name = "dynamic", Authorizer = authorizer })],
             TimeProvider = _clock,
-        });
-        _router.Core.TestAuthRole = static details => details.GetString("authrole"u8);
+        }));
 
         ValueTask<WampAuthorization> Hang()
         {

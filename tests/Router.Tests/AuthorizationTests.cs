@@ -6,7 +6,7 @@ namespace WampContracts.Router.Tests;
 /// <summary>
 /// Authorization in a configured realm, "bank": a "frontend" role that may call and subscribe under <c>com.bank.</c>
 /// and a "backend" role that may register and publish there, each test adding roles where it needs them. Sessions get
-/// their authrole from HELLO through the router's test hook, standing in for authentication.
+/// their authrole from a ticket that names it (TestRealms), standing in for a token service.
 /// </summary>
 public class AuthorizationTests
 {
@@ -24,15 +24,10 @@ public class AuthorizationTests
 
     internal static WampRealmOptions Bank(params WampRole[] more) => new() { Name = "bank", Roles = [Frontend, Backend, .. more] };
 
-    /// <summary>An in-memory router serving <paramref name="realms"/>, whose sessions take their authrole from HELLO.</summary>
+    /// <summary>An in-memory router serving <paramref name="realms"/>, whose sessions authenticate with a ticket naming their authrole.</summary>
     internal static WampRouter Create(params WampRealmOptions[] realms) => Create(new WampRouterOptions { RealmSettings = realms });
 
-    internal static WampRouter Create(WampRouterOptions options)
-    {
-        var router = WampRouter.CreateInMemory(options);
-        router.Core.TestAuthRole = static details => details.GetString("authrole"u8);
-        return router;
-    }
+    internal static WampRouter Create(WampRouterOptions options) => WampRouter.CreateInMemory(TestRealms.WithRoleTickets(options));
 
     internal static Task<RawClient> JoinAsync(WampRouter router, string authRole, string realm = "bank") =>
         RawClient.JoinAsync(router, realm: realm, authRole: authRole);

@@ -46,8 +46,7 @@ public class ConfigurationTests
     [Fact]
     public async Task The_example_file_served_over_websockets_applies_its_rules()
     {
-        await using var router = await WampRouter.StartAsync(WampRouterConfiguration.Load(SamplePath).ToOptions(port: 0));
-        router.Core.TestAuthRole = static details => details.GetString("authrole"u8);
+        await using var router = await WampRouter.StartAsync(TestRealms.WithRoleTickets(WampRouterConfiguration.Load(SamplePath).ToOptions(port: 0)));
         var url = new Uri(router.Url!, "ws");
 
         await using var backend = await SocketClient.JoinAsync(url, "bank", "backend");

@@ -49,7 +49,7 @@ public class DynamicAuthorizerTests
             asked.Select(r => (r.Action, r.Uri, r.Match)));
         var call = asked[0];
         Assert.Equal(("bank", client.SessionId, "dynamic"), (call.Realm, call.SessionId, call.AuthRole));
-        Assert.StartsWith("anonymous-", call.AuthId);
+        Assert.Equal("dynamic-user", call.AuthId); // the authid the session authenticated with
         Assert.Equal("t-1", call.Options.GetProperty("x_trace").GetString());
         Assert.True(asked[3].Options.GetProperty("acknowledge").GetBoolean());
     }

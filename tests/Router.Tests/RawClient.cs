@@ -31,15 +31,22 @@ internal sealed partial class RawClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// Connects and joins <paramref name="realm"/>, returning the client with its session id. <paramref name="authRole"/>
-    /// goes into HELLO.Details, where a router whose test role hook is set takes it as the session's authrole.
+    /// Connects and joins <paramref name="realm"/>, returning the client with its session id. With
+    /// <paramref name="authRole"/> it authenticates with a ticket naming that role, which a realm configured by
+    /// <see cref="TestRealms.WithRoleTickets"/> grants.
     /// </summary>
     public static async Task<RawClient> JoinAsync(WampRouter router, string roles = CalleeFeatures, string realm = "realm1", string? authRole = null)
     {
         var client = Connect(router);
-        string role = authRole is null ? "" : $"\"authrole\": \"{authRole}\", ";
-        client.Send($$"""[1, "{{realm}}", {{{role}}"roles": {{roles}}}]""");
-        var welcome = await client.ReceiveAsync(WampMessageType.Welcome);
+        client.Send(TestRealms.Hello(realm, roles, authRole));
+        var answer = await client.ReceiveAsync();
+        if (authRole is not null && answer.Type == WampMessageType.Challenge)
+        {
+            client.Send(TestRealms.Authenticate(authRole));
+            answer = await client.ReceiveAsync();
+        }
+        Assert.True(answer.Type == WampMessageType.Welcome, $"expected Welcome, got {answer}");
+        var welcome = answer;
         client.SessionId = welcome.Id1;
         return client;
     }

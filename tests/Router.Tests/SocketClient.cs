@@ -32,9 +32,15 @@ internal sealed class SocketClient : IAsyncDisposable
     public static async Task<SocketClient> JoinAsync(Uri url, string realm = "realm1", string? authRole = null)
     {
         var client = await ConnectAsync(url);
-        string role = authRole is null ? "" : $"\"authrole\": \"{authRole}\", ";
-        await client.SendAsync($$"""[1, "{{realm}}", {{{role}}"roles": {{RawClient.CalleeFeatures}}}]""");
-        client.SessionId = (await client.ReceiveAsync(WampMessageType.Welcome)).Id1;
+        await client.SendAsync(TestRealms.Hello(realm, RawClient.CalleeFeatures, authRole));
+        var answer = await client.ReceiveOrClosedAsync();
+        if (authRole is not null && answer?.Type == WampMessageType.Challenge)
+        {
+            await client.SendAsync(TestRealms.Authenticate(authRole));
+            answer = await client.ReceiveOrClosedAsync();
+        }
+        Assert.True(answer?.Type == WampMessageType.Welcome, $"expected Welcome, got {answer}");
+        client.SessionId = answer.Value.Id1;
         return client;
     }
 

@@ -68,12 +68,6 @@ internal sealed partial class RouterCore(WampRouterOptions options)
         return compiled;
     }
 
-    /// <summary>
-    /// Tests only: gives a session the authrole this returns for its HELLO details (null keeps the role it has), so
-    /// authorization can be tested apart from authentication.
-    /// </summary>
-    internal Func<WampDict, string?>? TestAuthRole { get; set; }
-
     /// <summary>A router-scope id (registrations, subscriptions): sequential from 1.</summary>
     public long NextId() => Interlocked.Increment(ref _lastId);
 
@@ -206,7 +200,6 @@ internal sealed partial class RouterCore(WampRouterOptions options)
         // A realm with settings authenticates; an open realm (and the development mode) welcomes everyone as anonymous.
         if (SettingsOf(realmName) is { } settings && !await AuthenticateAsync(session, hello, realmName, settings, cancellationToken).ConfigureAwait(false))
             return false;
-        if (TestAuthRole?.Invoke(hello.Dict) is { } testRole) session.AuthRole = testRole;
         if (_shuttingDown)
         {
             Refuse(session, WampUris.SystemShutdown, "the router is shutting down");
