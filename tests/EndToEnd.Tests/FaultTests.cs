@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
+using System.Text;
 using Microsoft.Extensions.Time.Testing;
+using WampContracts.Protocol;
 using WampContracts.Router;
 using WampContracts.Transport;
 
@@ -14,31 +17,56 @@ public interface ILedger
 }
 
 /// <summary>
-/// A caller's transport that drops the connection, at random, when a RESULT arrives: the callee has run, the caller
-/// never hears of it. Counts the CALLs it lets out, which is what the router sees.
+/// What crossed one side's transport: the CALLs it delivered to the router and the INVOCATIONs it received, parsed,
+/// and how many connections it dropped.
 /// </summary>
-internal sealed class FaultyTransport(IWampTransport inner, double dropProbability, FaultCounters counters) : IWampTransport
+internal sealed class WireLog
 {
-    private readonly Random _random = new(counters.NextSeed());
+    private int _seed = 20261127;
+
+    /// <summary>How many of the next RESULTs <see cref="TakeResultToDrop"/> drops.</summary>
+    public int ResultsToDrop;
+    public int Drops;
+    public readonly ConcurrentQueue<WampMessage> Calls = new();
+    public readonly ConcurrentQueue<WampMessage> Invocations = new();
+
+    /// <summary>The CALLs' positional arguments as JSON text.</summary>
+    public IReadOnlyList<string> CallArguments => [.. Calls.Select(c => Encoding.UTF8.GetString(c.Payload.ArgumentsJson.Span))];
+
+    public bool TakeResultToDrop() => Interlocked.Decrement(ref ResultsToDrop) >= 0;
+
+    public int NextSeed() => Interlocked.Increment(ref _seed);
+}
+
+/// <summary>
+/// A transport that records what crosses it (<see cref="WireLog"/>) and drops the connection when a RESULT arrives and
+/// <paramref name="dropThisResult"/> says so: the callee has run, the caller never hears of it.
+/// </summary>
+internal sealed class FaultyTransport(IWampTransport inner, Func<bool> dropThisResult, WireLog log) : IWampTransport
+{
+    /// <summary>Drops the connection at random, on <paramref name="dropProbability"/> of the RESULTs.</summary>
+    public static FaultyTransport AtRandom(IWampTransport inner, double dropProbability, WireLog log)
+    {
+        var random = new Random(log.NextSeed()); // one reader loop per transport: no concurrent use
+        return new FaultyTransport(inner, () => random.NextDouble() < dropProbability, log);
+    }
 
     public async ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {
         bool call = message.Span.StartsWith("[48,"u8);
-        string? args = call ? System.Text.Encoding.UTF8.GetString(WampContracts.Protocol.WampMessageParser.Parse(message.ToArray()).Payload.ArgumentsJson.Span) : null;
+        var copy = call ? WampMessageParser.Parse(message.ToArray()) : default;
         await inner.SendAsync(message, cancellationToken);
-        if (args is not null)
-        {
-            Interlocked.Increment(ref counters.Calls); // delivered to the router
-            counters.SentArguments.Add(args);
-        }
+        if (call) log.Calls.Enqueue(copy); // delivered to the router
     }
 
     public async ValueTask<WampReceiveResult> ReceiveAsync(CancellationToken cancellationToken)
     {
         var r = await inner.ReceiveAsync(cancellationToken);
-        if (!r.IsClosed && r.Message.Span.StartsWith("[50,"u8) && _random.NextDouble() < dropProbability)
+        if (r.IsClosed) return r;
+        if (r.Message.Span.StartsWith("[68,"u8)) log.Invocations.Enqueue(WampMessageParser.Parse(r.Message.ToArray()));
+        if (r.Message.Span.StartsWith("[50,"u8) && dropThisResult())
         {
-            Interlocked.Increment(ref counters.Drops);
+            Interlocked.Increment(ref log.Drops);
             inner.Abort();
             return WampReceiveResult.Closed;
         }
@@ -50,16 +78,6 @@ internal sealed class FaultyTransport(IWampTransport inner, double dropProbabili
     public void Abort() => inner.Abort();
 
     public ValueTask DisposeAsync() => inner.DisposeAsync();
-}
-
-internal sealed class FaultCounters
-{
-    public int Calls;
-    public int Drops;
-    public readonly System.Collections.Concurrent.ConcurrentBag<string> SentArguments = new();
-    private int _seed = 20261127;
-
-    public int NextSeed() => Interlocked.Increment(ref _seed);
 }
 
 /// <summary>Exactly-once effects under dropped connections, and retries that stay within their budget.</summary>
@@ -103,14 +121,14 @@ public sealed class FaultTests : IAsyncLifetime
         RetryBudget = new WampRetryBudget { MaxTokens = 1_000_000, TokenRatio = 1 },
     };
 
-    private async Task<(WampSession Callee, Ledger Ledger, IAsyncDisposable Registration, WampSession Caller, FaultCounters Counters)> SetUpAsync()
+    private async Task<(WampSession Callee, Ledger Ledger, IAsyncDisposable Registration, WampSession Caller, WireLog Counters)> SetUpAsync()
     {
         var callee = await WampSession.JoinAsync(_router.ConnectInMemory(), "realm1");
         var ledger = new Ledger();
         var registration = await callee.RegisterAsync<ILedger>(ledger);
-        var counters = new FaultCounters();
+        var counters = new WireLog();
         var caller = await WampSession.JoinAsync(
-            ct => Task.FromResult<IWampTransport>(new FaultyTransport(_router.ConnectInMemory(), 0.01, counters)), "realm1", FaultyCaller);
+            ct => Task.FromResult<IWampTransport>(FaultyTransport.AtRandom(_router.ConnectInMemory(), 0.01, counters)), "realm1", FaultyCaller);
         return (callee, ledger, registration, caller, counters);
     }
 
@@ -154,7 +172,7 @@ public sealed class FaultTests : IAsyncLifetime
         Assert.Equal(1000, outcomes.Count);
         Assert.Equal(1000, ledger.Effects);           // retried calls were replayed, not run again
         Assert.True(counters.Drops > 0, "no connection was dropped");
-        Assert.True(counters.Calls > 1000, "dropped calls were retried");
+        Assert.True(counters.Calls.Count > 1000, "dropped calls were retried");
     }
 
     [Fact]
@@ -175,11 +193,11 @@ public sealed class FaultTests : IAsyncLifetime
 
         // The router saw at most one CALL per call: no entry reached the callee twice. (A call refused while the
         // session reconnected was never sent at all.)
-        Assert.Equal(counters.SentArguments.Count, counters.SentArguments.Distinct().Count()); // no CALL went out twice
+        Assert.Equal(counters.CallArguments.Count, counters.CallArguments.Distinct().Count()); // no CALL went out twice
         Assert.Equal(ledger.Posted.Count, ledger.Posted.Distinct().Count());                   // nothing ran twice
-        Assert.InRange(counters.Calls, 900, 1000);
+        Assert.InRange(counters.Calls.Count, 900, 1000);
         // A call whose caller was gone before the callee started is interrupted, never run: at most once.
-        Assert.InRange(ledger.Effects, counters.Calls - counters.Drops, counters.Calls);
+        Assert.InRange(ledger.Effects, counters.Calls.Count - counters.Drops, counters.Calls.Count);
         var failed = outcomes.Where(o => o.Error is not null).ToList();
         Assert.NotEmpty(failed);
         Assert.All(failed, o => Assert.IsType<WampConnectionException>(o.Error));
@@ -192,17 +210,17 @@ public sealed class FaultTests : IAsyncLifetime
         // No callee for the procedure, and a fake clock that never leaves the restart window: every attempt fails
         // transiently with wamp.error.no_such_procedure.
         var clock = new FakeTimeProvider();
-        var counters = new FaultCounters();
+        var counters = new WireLog();
         var budget = new WampRetryBudget { MaxTokens = 10, TokenRatio = 0.1 };
         await using var caller = await WampSession.JoinAsync(
-            ct => Task.FromResult<IWampTransport>(new FaultyTransport(_router.ConnectInMemory(), 0, counters)), "empty",
+            ct => Task.FromResult<IWampTransport>(FaultyTransport.AtRandom(_router.ConnectInMemory(), 0, counters)), "empty",
             new WampSessionOptions { TimeProvider = clock, RetryBudget = budget, RetryPolicy = new WampRetryPolicy { MaxAttempts = 5, InitialBackoff = TimeSpan.Zero } });
         var proxy = caller.GetProxy<ILedger>();
 
         var outcomes = await RunAsync(1000, 1, entry => proxy.Apply(entry));
 
         Assert.All(outcomes, o => Assert.Equal("wamp.error.no_such_procedure", Assert.IsType<WampException>(o.Error).Uri));
-        Assert.InRange(counters.Calls, 1001, (int)(1000 * 1.1) + budget.MaxTokens); // a burst of retries, then none
+        Assert.InRange(counters.Calls.Count, 1001, (int)(1000 * 1.1) + budget.MaxTokens); // a burst of retries, then none
     }
 
     [Fact]

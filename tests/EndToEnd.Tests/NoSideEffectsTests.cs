@@ -16,49 +16,6 @@ public interface ICatalog
 }
 
 /// <summary>
-/// What crossed one side's transport: the CALLs it sent and the INVOCATIONs it received, parsed. Drops the connection
-/// when each of the first <see cref="ResultsToDrop"/> RESULTs arrives: the callee has run, the caller never hears of it.
-/// </summary>
-internal sealed class WireLog
-{
-    public int ResultsToDrop;
-    public int Drops;
-    public readonly ConcurrentQueue<WampMessage> Calls = new();
-    public readonly ConcurrentQueue<WampMessage> Invocations = new();
-}
-
-internal sealed class RecordingTransport(IWampTransport inner, WireLog log) : IWampTransport
-{
-    public async ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
-    {
-        bool call = message.Span.StartsWith("[48,"u8);
-        var copy = call ? WampMessageParser.Parse(message.ToArray()) : default;
-        await inner.SendAsync(message, cancellationToken);
-        if (call) log.Calls.Enqueue(copy); // delivered to the router
-    }
-
-    public async ValueTask<WampReceiveResult> ReceiveAsync(CancellationToken cancellationToken)
-    {
-        var r = await inner.ReceiveAsync(cancellationToken);
-        if (r.IsClosed) return r;
-        if (r.Message.Span.StartsWith("[68,"u8)) log.Invocations.Enqueue(WampMessageParser.Parse(r.Message.ToArray()));
-        if (r.Message.Span.StartsWith("[50,"u8) && Interlocked.Decrement(ref log.ResultsToDrop) >= 0)
-        {
-            Interlocked.Increment(ref log.Drops);
-            inner.Abort();
-            return WampReceiveResult.Closed;
-        }
-        return r;
-    }
-
-    public ValueTask CloseAsync(CancellationToken cancellationToken) => inner.CloseAsync(cancellationToken);
-
-    public void Abort() => inner.Abort();
-
-    public ValueTask DisposeAsync() => inner.DisposeAsync();
-}
-
-/// <summary>
 /// [NoSideEffects] calls are retried after a dropped connection like [Idempotent] ones, but carry no idempotency key
 /// and leave nothing in the callee's store; [Idempotent] calls still carry one key on every attempt and are replayed.
 /// </summary>
@@ -78,10 +35,10 @@ public sealed class NoSideEffectsTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _router = WampRouter.CreateInMemory();
-        _callee = await WampSession.JoinAsync(new RecordingTransport(_router.ConnectInMemory(), _calleeWire), "realm1",
+        _callee = await WampSession.JoinAsync(new FaultyTransport(_router.ConnectInMemory(), _calleeWire.TakeResultToDrop, _calleeWire), "realm1",
             new WampSessionOptions { IdempotencyStore = _store });
         _registration = await _callee.RegisterAsync<ICatalog>(_catalog);
-        _caller = await WampSession.JoinAsync(ct => Task.FromResult<IWampTransport>(new RecordingTransport(_router.ConnectInMemory(), _callerWire)), "realm1",
+        _caller = await WampSession.JoinAsync(ct => Task.FromResult<IWampTransport>(new FaultyTransport(_router.ConnectInMemory(), _callerWire.TakeResultToDrop, _callerWire)), "realm1",
             new WampSessionOptions
             {
                 Reconnect = new WampReconnectPolicy { InitialDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(20) },
