@@ -44,6 +44,9 @@ internal static partial class SessionLog
     [LoggerMessage(1011, LogLevel.Information, "Left realm '{Realm}' ({Reason}).")]
     public static partial void Closed(this ILogger logger, string realm, string reason);
 
+    [LoggerMessage(1013, LogLevel.Error, "Expiring a time limit in a session of realm '{Realm}' failed.")]
+    public static partial void TimerFailed(this ILogger logger, Exception exception, string realm);
+
     [LoggerMessage(1012, LogLevel.Warning, "Dropped an event of '{Topic}': the handlers are {MaxBufferedBytes} bytes behind ({Dropped} dropped so far).")]
     public static partial void EventsDropped(this ILogger logger, string topic, long dropped, long maxBufferedBytes);
 }

@@ -29,7 +29,7 @@ public sealed partial class WampSession : IAsyncDisposable
         _connection = new Connection(transport);
         _options = options;
         _log = options.LoggerFactory.CreateLogger(SessionLog.Category);
-        _timers = new CallTimers(options.TimeProvider) { OnExpiryFailed = e => _log.ReceiveFailed(e, realm) };
+        _timers = new CallTimers(options.TimeProvider) { OnExpiryFailed = e => _log.TimerFailed(e, realm) };
         RetryThrottle = new RetryThrottle(options.RetryBudget);
         Realm = realm;
         _events = Channel.CreateUnbounded<EventDispatch>(new UnboundedChannelOptions { SingleReader = true });

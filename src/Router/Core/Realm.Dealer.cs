@@ -8,7 +8,7 @@ internal sealed partial class Realm
     private readonly UriIndex<Registration> _registrations = new();
 
     // One timer mechanism for every call's limit in the realm: no timer per call.
-    private readonly CallTimers _timers = new(router.Options.TimeProvider);
+    private readonly CallTimers _timers = new(router.Options.TimeProvider) { OnExpiryFailed = e => router.Log.CallTimerFailed(e, name) };
 
     private void OnRegister(RouterSession session, in WampMessage m, AuthorizerAnswer? answer)
     {

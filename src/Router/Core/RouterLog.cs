@@ -25,6 +25,9 @@ internal static partial class RouterLog
     [LoggerMessage(2005, LogLevel.Warning, "Refused a connection: {Reason}.")]
     public static partial void ConnectionRefused(this ILogger logger, string reason);
 
+    [LoggerMessage(2010, LogLevel.Error, "Expiring a call's time limit in realm '{Realm}' failed.")]
+    public static partial void CallTimerFailed(this ILogger logger, Exception exception, string realm);
+
     [LoggerMessage(2006, LogLevel.Information, "Refused a session: {Reason}: {Message}")]
     public static partial void SessionRefused(this ILogger logger, string reason, string message);
 
