@@ -9,7 +9,7 @@ public sealed class RouterProcessTests
 
     private static async Task<(PeerProcess Process, Uri Url)> StartRouterAsync(params string[] args)
     {
-        string dll = Path.Combine(AppContext.BaseDirectory, "WampContracts.Router.dll");
+        string dll = RouterTool.Dll;
         var process = PeerProcess.Start("dotnet", [dll, "--port", "0", .. args], TimeSpan.FromMinutes(2));
         string line = await process.WaitForLineAsync("listening on ", Bound);
         var url = new Uri(line.Split(' ').First(w => w.StartsWith("ws://", StringComparison.Ordinal)));
@@ -98,7 +98,7 @@ public sealed class RouterProcessTests
     [Fact]
     public async Task An_invalid_config_file_is_refused_naming_the_setting_with_exit_code_2()
     {
-        string dll = Path.Combine(AppContext.BaseDirectory, "WampContracts.Router.dll");
+        string dll = RouterTool.Dll;
         string file = Path.Combine(Path.GetTempPath(), $"wampcontracts-config-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(file, """
             {"version": 2, "workers": [{"type": "router", "realms": [{"name": "bank", "roles": [{"name": "anonymous",
@@ -119,7 +119,7 @@ public sealed class RouterProcessTests
     [Fact]
     public async Task Bad_arguments_are_refused_with_a_message_and_exit_code_2()
     {
-        string dll = Path.Combine(AppContext.BaseDirectory, "WampContracts.Router.dll");
+        string dll = RouterTool.Dll;
         await using var router = PeerProcess.Start("dotnet", [dll, "--port", "not-a-port"], Bound);
         Assert.Equal(2, await router.WaitForExitAsync(Bound));
         Assert.Contains("unknown or incomplete argument '--port'", router.Log);

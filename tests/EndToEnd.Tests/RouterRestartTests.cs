@@ -43,7 +43,7 @@ public sealed class RouterRestartTests(ITestOutputHelper output)
 
     private static async Task<PeerProcess> StartRouterAsync(int port)
     {
-        string dll = Path.Combine(AppContext.BaseDirectory, "WampContracts.Router.dll");
+        string dll = RouterTool.Dll;
         var process = PeerProcess.Start("dotnet", [dll, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--realm", "realm1"], TimeSpan.FromMinutes(3));
         await process.WaitForLineAsync("listening on ", Bound);
         return process;

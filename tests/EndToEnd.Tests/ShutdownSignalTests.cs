@@ -50,7 +50,7 @@ public sealed class ShutdownSignalTests(ITestOutputHelper output)
     public Task The_standalone_router_stops_gracefully_however_sigterm_or_sigint_is_delivered() =>
         RunAllAsync(
             "router",
-            Path.Combine(AppContext.BaseDirectory, "WampContracts.Router.dll"),
+            RouterTool.Dll,
             ["--port", "0", "--realm", "realm1", "--shutdown-timeout", ShutdownTimeoutSeconds],
             urlMarker: "listening on ", readyMarker: null, realm: "realm1");
 
@@ -65,7 +65,7 @@ public sealed class ShutdownSignalTests(ITestOutputHelper output)
     [Fact]
     public async Task A_router_whose_graceful_shutdown_outlasts_the_shutdown_timeout_exits_anyway_with_code_0()
     {
-        string dll = Path.Combine(AppContext.BaseDirectory, "WampContracts.Router.dll");
+        string dll = RouterTool.Dll;
         await using var process = PeerProcess.Start("dotnet", [dll, "--port", "0", "--realm", "realm1", "--shutdown-timeout", "1"], ProcessLifetime);
         string line = await process.WaitForLineAsync("listening on ", StartBound);
         var url = new Uri(line.Split(' ').First(w => w.StartsWith("ws://", StringComparison.Ordinal)));

@@ -217,7 +217,7 @@ public sealed class TlsTests : IAsyncLifetime
         var (certificateFile, keyFile, dir) = TestCertificates.WritePem(_certificate);
         try
         {
-            string dll = Path.Combine(AppContext.BaseDirectory, "WampContracts.Router.dll");
+            string dll = RouterTool.Dll;
             await using var process = PeerProcess.Start("dotnet", [dll, "--port", "0", "--tls-cert", certificateFile, "--tls-key", keyFile], TimeSpan.FromMinutes(2));
             string line = await process.WaitForLineAsync("listening on ", Bound);
             var url = new Uri(line.Split(' ').First(w => w.StartsWith("wss://", StringComparison.Ordinal)));
@@ -243,7 +243,7 @@ public sealed class TlsTests : IAsyncLifetime
     [Fact]
     public async Task The_standalone_router_refuses_a_missing_certificate_file_with_exit_code_2()
     {
-        string dll = Path.Combine(AppContext.BaseDirectory, "WampContracts.Router.dll");
+        string dll = RouterTool.Dll;
         string missing = Path.Combine(Path.GetTempPath(), $"no-such-dir-{Guid.NewGuid():N}", "server.crt");
         await using var process = PeerProcess.Start("dotnet", [dll, "--port", "0", "--tls-cert", missing], Bound);
         Assert.Equal(2, await process.WaitForExitAsync(Bound));

@@ -3,7 +3,8 @@ using WampContracts.Hosting;
 using WampContracts.Router;
 using WampContracts.Router.Configuration;
 
-// The standalone router: dotnet run --project src/Router -- --port 8080 --realm realm1
+// The standalone router (the wamp-router tool): wamp-router --port 8080 --realm realm1, from source
+// dotnet run --project src/Router.Tool -- --port 8080 --realm realm1
 // or, with realms, roles and the listening endpoint from a Crossbar.io-shaped file: -- --config config.json
 // With --tls-cert FILE [--tls-key FILE] (PEM) it serves wss://; --allow-origin restricts browser origins.
 // Prints one line with its URL once it listens. SIGTERM, SIGINT (Ctrl+C) or SIGQUIT, once or repeatedly, start one
