@@ -21,7 +21,7 @@ public sealed class WampSessionOptions
     /// The WebSocket that <see cref="WampSession.ConnectAsync"/> opens: keepalive (a dead router is dropped) and, for
     /// <c>wss://</c>, certificate validation, pinning and a client certificate. Default <see cref="WampWebSocketOptions.Default"/>.
     /// </summary>
-    public WampWebSocketOptions WebSocket { get; init; } = WampWebSocketOptions.Default;
+    public WampWebSocketOptions WebSocket { get; init; } = new();
 
     /// <summary>Bound on control requests (REGISTER, SUBSCRIBE, their reverses, acknowledged PUBLISH) and on the GOODBYE handshake. Default 10 s.</summary>
     public TimeSpan OperationTimeout { get; init; } = TimeSpan.FromSeconds(10);
@@ -77,7 +77,7 @@ public sealed class WampSessionOptions
     public WampReconnectPolicy? Reconnect { get; init; }
 
     /// <summary>How generated callers retry calls that are safe to repeat. Default <see cref="WampRetryPolicy.Default"/>.</summary>
-    public WampRetryPolicy RetryPolicy { get; init; } = WampRetryPolicy.Default;
+    public WampRetryPolicy RetryPolicy { get; init; } = new();
 
     /// <summary>The session's retry budget. Default: 10 tokens, 0.1 per success.</summary>
     public WampRetryBudget RetryBudget { get; init; } = new();

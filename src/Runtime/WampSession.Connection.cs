@@ -233,7 +233,8 @@ public sealed partial class WampSession
 /// </summary>
 public sealed class WampReconnectPolicy
 {
-    public static readonly WampReconnectPolicy Default = new();
+    /// <summary>The defaults, a new instance each time (so nothing shared can be changed for every session).</summary>
+    public static WampReconnectPolicy Default => new();
 
     /// <summary>The delay before the first attempt is drawn from [0, <see cref="InitialDelay"/>). Default 100 ms.</summary>
     public TimeSpan InitialDelay { get; init; } = TimeSpan.FromMilliseconds(100);

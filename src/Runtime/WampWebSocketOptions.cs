@@ -17,7 +17,8 @@ namespace WampContracts;
 /// </remarks>
 public sealed class WampWebSocketOptions
 {
-    public static readonly WampWebSocketOptions Default = new();
+    /// <summary>The defaults, a new instance each time (so nothing shared can be changed for every session).</summary>
+    public static WampWebSocketOptions Default => new();
 
     /// <summary>
     /// How long the connection may go without receiving anything before the client sends a WebSocket ping. Zero or

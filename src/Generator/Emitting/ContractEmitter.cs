@@ -18,6 +18,7 @@ internal static class ContractEmitter
     private const string Descriptor = "global::WampContracts.WampMethodDescriptor";
     private const string IdempotencyLevelType = "global::WampContracts.WampIdempotencyLevel";
     private const string Registry = "global::WampContracts.WampContractRegistry";
+    private const string Targets = "global::WampContracts.WampContractTargets";
     private const string Token = "global::System.Threading.CancellationToken";
     private const string Task = "global::System.Threading.Tasks.Task";
     private const string ValueTask = "global::System.Threading.Tasks.ValueTask";
@@ -104,7 +105,7 @@ internal static class ContractEmitter
                         break;
                 }
             }
-            string call = $"__target.{p.Name}({string.Join(", ", p.Parameters.Select(a => a.Role == ParameterRole.CancellationToken ? "__token" : Local(a)))})";
+            string call = $"{Targets}.Resolve(__target).{p.Name}({string.Join(", ", p.Parameters.Select(a => a.Role == ParameterRole.CancellationToken ? "__token" : Local(a)))})";
             switch (p.ReturnKind)
             {
                 case ReturnKind.Task:
@@ -138,7 +139,7 @@ internal static class ContractEmitter
             w.Open($"new({DescriptorName(p, i)}, (__event, __token) =>");
             foreach (var parameter in p.Parameters.Where(a => a.Role == ParameterRole.Argument))
                 w.Line($"{parameter.Type} {Local(parameter)} = {Runtime}.Argument(__event, {parameter.WireIndex}, {TypeInfo(parameter.Type)}, {parameter.DefaultValue ?? "default!"});");
-            string call = $"__target.{p.Name}({string.Join(", ", p.Parameters.Select(a => a.Role == ParameterRole.CancellationToken ? "__token" : Local(a)))})";
+            string call = $"{Targets}.Resolve(__target).{p.Name}({string.Join(", ", p.Parameters.Select(a => a.Role == ParameterRole.CancellationToken ? "__token" : Local(a)))})";
             w.Line(p.ReturnKind == ReturnKind.ValueTask ? $"return {call};" : $"return new {ValueTask}({call});");
             w.Close("),");
         }

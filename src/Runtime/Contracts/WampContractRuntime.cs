@@ -157,8 +157,12 @@ public static class WampContractRuntime
     }
 
     /// <summary>Publishes one event of an events contract.</summary>
-    public static async Task PublishAsync(WampSession session, WampMethodDescriptor method, WampPayload arguments, CancellationToken cancellationToken) =>
+    public static async Task PublishAsync(WampSession session, WampMethodDescriptor method, WampPayload arguments, CancellationToken cancellationToken)
+    {
+        // A publisher handed out before its session joined, or while it reconnects, waits for it (bounded).
+        if (!session.IsConnected) await session.WaitForJoinAsync(cancellationToken).ConfigureAwait(false);
         await session.PublishAsync(method.Uri, arguments, null, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Registers every procedure of a callee stub; disposing the result unregisters them all.</summary>
     public static Task<IAsyncDisposable> RegisterAsync(WampSession session, IReadOnlyList<WampProcedureBinding> procedures, CancellationToken cancellationToken) =>
@@ -166,14 +170,15 @@ public static class WampContractRuntime
         {
             // Only methods with effects are deduplicated: one without side effects fingerprints and stores nothing,
             // even when a caller sends a key.
-            var handler = p.Method.Idempotent || p.Method.IdempotencyKeyParameter >= 0 ? Deduplicated(session, p.Method, p.Handler) : p.Handler;
+            var handler = WampContractTargets.Wrap(p.Handler);
+            handler = p.Method.Idempotent || p.Method.IdempotencyKeyParameter >= 0 ? Deduplicated(session, p.Method, handler) : handler;
             return (IAsyncDisposable)await session.RegisterAsync(p.Method.Uri, handler, null, ct).ConfigureAwait(false);
         }, cancellationToken);
 
     /// <summary>Subscribes every topic of a subscriber dispatcher; disposing the result unsubscribes them all.</summary>
     public static Task<IAsyncDisposable> SubscribeAsync(WampSession session, IReadOnlyList<WampEventBinding> events, CancellationToken cancellationToken) =>
         WampContractHandle.AttachAllAsync(events, async (e, ct) =>
-            (IAsyncDisposable)await session.SubscribeAsync(e.Method.Uri, e.Handler, null, ct).ConfigureAwait(false), cancellationToken);
+            (IAsyncDisposable)await session.SubscribeAsync(e.Method.Uri, WampContractTargets.Wrap(e.Handler), null, ct).ConfigureAwait(false), cancellationToken);
 
     /// <summary>A callee's final result: one positional argument.</summary>
     public static WampPayload Result<T>(T value, JsonTypeInfo<T> type) => new WampPayloadBuilder().AddArgument(value, type).Build();

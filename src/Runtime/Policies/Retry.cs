@@ -7,11 +7,14 @@ namespace WampContracts;
 /// </summary>
 public sealed class WampRetryPolicy
 {
-    /// <summary>Up to 3 attempts, backoff from 100 ms to 2 s with full jitter, a 5 s window for a restarting callee.</summary>
-    public static readonly WampRetryPolicy Default = new();
+    /// <summary>
+    /// Up to 3 attempts, backoff from 100 ms to 2 s with full jitter, a 5 s window for a restarting callee. A new
+    /// instance each time: no shared instance exists that binding or reflection could change for every session.
+    /// </summary>
+    public static WampRetryPolicy Default => new();
 
-    /// <summary>One attempt: no retries.</summary>
-    public static readonly WampRetryPolicy None = new() { MaxAttempts = 1 };
+    /// <summary>One attempt: no retries (a new instance each time).</summary>
+    public static WampRetryPolicy None => new() { MaxAttempts = 1 };
 
     /// <summary>Attempts in all, the first included (gRPC caps this at 5; so do we). Default 3.</summary>
     public int MaxAttempts

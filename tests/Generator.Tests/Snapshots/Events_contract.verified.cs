@@ -23,12 +23,12 @@ internal static class MyApp__IConferenceEvents_WampContract
             {
                 int @id = global::WampContracts.WampContractRuntime.Argument(__event, 0, global::WampContracts.WampContractRuntime.TypeInfo<int>(__session), default!);
                 string? @reason = global::WampContracts.WampContractRuntime.Argument(__event, 1, global::WampContracts.WampContractRuntime.TypeInfo<string?>(__session), default!);
-                return __target.Deleted(@id, @reason, __token);
+                return global::WampContracts.WampContractTargets.Resolve(__target).Deleted(@id, @reason, __token);
             }),
             new(Updated__1, (__event, __token) =>
             {
                 global::MyApp.Conference @conference = global::WampContracts.WampContractRuntime.Argument(__event, 0, global::WampContracts.WampContractRuntime.TypeInfo<global::MyApp.Conference>(__session), default!);
-                return new global::System.Threading.Tasks.ValueTask(__target.Updated(@conference));
+                return new global::System.Threading.Tasks.ValueTask(global::WampContracts.WampContractTargets.Resolve(__target).Updated(@conference));
             }),
         }, __cancellationToken);
     }

@@ -25,29 +25,29 @@ internal static class Shapes__IShapes_WampContract
             new(CountAsync__0, async (__invocation, __token) =>
             {
                 string? @filter = global::WampContracts.WampContractRuntime.Argument(__invocation, 0, global::WampContracts.WampContractRuntime.TypeInfo<string?>(__session), default!);
-                return global::WampContracts.WampContractRuntime.Result(await __target.CountAsync(@filter, __token).ConfigureAwait(false), global::WampContracts.WampContractRuntime.TypeInfo<int>(__session));
+                return global::WampContracts.WampContractRuntime.Result(await global::WampContracts.WampContractTargets.Resolve(__target).CountAsync(@filter, __token).ConfigureAwait(false), global::WampContracts.WampContractRuntime.TypeInfo<int>(__session));
             }),
             new(Ping__1, async (__invocation, __token) =>
             {
-                await __target.Ping().ConfigureAwait(false);
+                await global::WampContracts.WampContractTargets.Resolve(__target).Ping().ConfigureAwait(false);
                 return global::WampContracts.WampPayload.Empty;
             }),
             new(Reset__2, async (__invocation, __token) =>
             {
                 global::Shapes.Level @level = global::WampContracts.WampContractRuntime.Argument(__invocation, 0, global::WampContracts.WampContractRuntime.TypeInfo<global::Shapes.Level>(__session), (global::Shapes.Level)(1));
-                await __target.Reset(@level).ConfigureAwait(false);
+                await global::WampContracts.WampContractTargets.Resolve(__target).Reset(@level).ConfigureAwait(false);
                 return global::WampContracts.WampPayload.Empty;
             }),
             new(Watch__3, (__invocation, __token) =>
             {
                 string @topic = global::WampContracts.WampContractRuntime.Argument(__invocation, 0, global::WampContracts.WampContractRuntime.TypeInfo<string>(__session));
-                return global::WampContracts.WampContractRuntime.StreamResultsAsync(__invocation, __target.Watch(@topic, __token), global::WampContracts.WampContractRuntime.TypeInfo<string>(__session), __token);
+                return global::WampContracts.WampContractRuntime.StreamResultsAsync(__invocation, global::WampContracts.WampContractTargets.Resolve(__target).Watch(@topic, __token), global::WampContracts.WampContractRuntime.TypeInfo<string>(__session), __token);
             }),
             new(Download__4, async (__invocation, __token) =>
             {
                 global::System.Guid @id = global::WampContracts.WampContractRuntime.Argument(__invocation, 0, global::WampContracts.WampContractRuntime.TypeInfo<global::System.Guid>(__session));
                 global::System.Guid? @key = global::WampContracts.WampContractRuntime.IdempotencyKeyGuid(__invocation);
-                return global::WampContracts.WampContractRuntime.Result(await __target.Download(@id, @key).ConfigureAwait(false), global::WampContracts.WampContractRuntime.TypeInfo<byte[]?>(__session));
+                return global::WampContracts.WampContractRuntime.Result(await global::WampContracts.WampContractTargets.Resolve(__target).Download(@id, @key).ConfigureAwait(false), global::WampContracts.WampContractRuntime.TypeInfo<byte[]?>(__session));
             }),
         }, __cancellationToken);
     }

@@ -23,7 +23,7 @@ internal static class MyApp__IPartial_WampContract
             new(Good__0, async (__invocation, __token) =>
             {
                 int @x = global::WampContracts.WampContractRuntime.Argument(__invocation, 0, global::WampContracts.WampContractRuntime.TypeInfo<int>(__session));
-                await __target.Good(@x).ConfigureAwait(false);
+                await global::WampContracts.WampContractTargets.Resolve(__target).Good(@x).ConfigureAwait(false);
                 return global::WampContracts.WampPayload.Empty;
             }),
         }, __cancellationToken);

@@ -21,7 +21,7 @@ internal static class Outer_2INested_WampContract
             new(Echo__0, async (__invocation, __token) =>
             {
                 string @text = global::WampContracts.WampContractRuntime.Argument(__invocation, 0, global::WampContracts.WampContractRuntime.TypeInfo<string>(__session));
-                return global::WampContracts.WampContractRuntime.Result(await __target.Echo(@text).ConfigureAwait(false), global::WampContracts.WampContractRuntime.TypeInfo<string>(__session));
+                return global::WampContracts.WampContractRuntime.Result(await global::WampContracts.WampContractTargets.Resolve(__target).Echo(@text).ConfigureAwait(false), global::WampContracts.WampContractRuntime.TypeInfo<string>(__session));
             }),
         }, __cancellationToken);
     }

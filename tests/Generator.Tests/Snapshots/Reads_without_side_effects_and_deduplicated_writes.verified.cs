@@ -23,17 +23,17 @@ internal static class MyApp__IConferences_WampContract
             new(Get__0, async (__invocation, __token) =>
             {
                 int @id = global::WampContracts.WampContractRuntime.Argument(__invocation, 0, global::WampContracts.WampContractRuntime.TypeInfo<int>(__session));
-                return global::WampContracts.WampContractRuntime.Result(await __target.Get(@id, __token).ConfigureAwait(false), global::WampContracts.WampContractRuntime.TypeInfo<global::MyApp.Conference>(__session));
+                return global::WampContracts.WampContractRuntime.Result(await global::WampContracts.WampContractTargets.Resolve(__target).Get(@id, __token).ConfigureAwait(false), global::WampContracts.WampContractRuntime.TypeInfo<global::MyApp.Conference>(__session));
             }),
             new(List__1, async (__invocation, __token) =>
             {
-                return global::WampContracts.WampContractRuntime.Result(await __target.List(__token).ConfigureAwait(false), global::WampContracts.WampContractRuntime.TypeInfo<global::System.Collections.Generic.IReadOnlyList<global::MyApp.Conference>>(__session));
+                return global::WampContracts.WampContractRuntime.Result(await global::WampContracts.WampContractTargets.Resolve(__target).List(__token).ConfigureAwait(false), global::WampContracts.WampContractRuntime.TypeInfo<global::System.Collections.Generic.IReadOnlyList<global::MyApp.Conference>>(__session));
             }),
             new(Update__2, async (__invocation, __token) =>
             {
                 int @id = global::WampContracts.WampContractRuntime.Argument(__invocation, 0, global::WampContracts.WampContractRuntime.TypeInfo<int>(__session));
                 string @where = global::WampContracts.WampContractRuntime.Argument(__invocation, 1, global::WampContracts.WampContractRuntime.TypeInfo<string>(__session));
-                return global::WampContracts.WampContractRuntime.Result(await __target.Update(@id, @where, __token).ConfigureAwait(false), global::WampContracts.WampContractRuntime.TypeInfo<global::MyApp.Conference>(__session));
+                return global::WampContracts.WampContractRuntime.Result(await global::WampContracts.WampContractTargets.Resolve(__target).Update(@id, @where, __token).ConfigureAwait(false), global::WampContracts.WampContractRuntime.TypeInfo<global::MyApp.Conference>(__session));
             }),
         }, __cancellationToken);
     }

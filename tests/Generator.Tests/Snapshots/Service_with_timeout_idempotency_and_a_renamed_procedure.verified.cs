@@ -22,13 +22,13 @@ internal static class MyApp__IConferences_WampContract
             new(Get__0, async (__invocation, __token) =>
             {
                 int @id = global::WampContracts.WampContractRuntime.Argument(__invocation, 0, global::WampContracts.WampContractRuntime.TypeInfo<int>(__session));
-                return global::WampContracts.WampContractRuntime.Result(await __target.Get(@id, __token).ConfigureAwait(false), global::WampContracts.WampContractRuntime.TypeInfo<global::MyApp.Conference>(__session));
+                return global::WampContracts.WampContractRuntime.Result(await global::WampContracts.WampContractTargets.Resolve(__target).Get(@id, __token).ConfigureAwait(false), global::WampContracts.WampContractRuntime.TypeInfo<global::MyApp.Conference>(__session));
             }),
             new(Search__1, async (__invocation, __token) =>
             {
                 string @city = global::WampContracts.WampContractRuntime.Argument(__invocation, 0, global::WampContracts.WampContractRuntime.TypeInfo<string>(__session));
                 int @limit = global::WampContracts.WampContractRuntime.Argument(__invocation, 1, global::WampContracts.WampContractRuntime.TypeInfo<int>(__session), (int)(10));
-                return global::WampContracts.WampContractRuntime.Result(await __target.Search(@city, @limit, __token).ConfigureAwait(false), global::WampContracts.WampContractRuntime.TypeInfo<global::System.Collections.Generic.IReadOnlyList<global::MyApp.Conference>>(__session));
+                return global::WampContracts.WampContractRuntime.Result(await global::WampContracts.WampContractTargets.Resolve(__target).Search(@city, @limit, __token).ConfigureAwait(false), global::WampContracts.WampContractRuntime.TypeInfo<global::System.Collections.Generic.IReadOnlyList<global::MyApp.Conference>>(__session));
             }),
         }, __cancellationToken);
     }

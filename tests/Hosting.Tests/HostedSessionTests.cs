@@ -1,0 +1,125 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using WampContracts.Router;
+
+namespace WampContracts.Hosting.Tests;
+
+public class HostedSessionTests
+{
+    // Bounds every wait of these tests; none of them is a speed assertion.
+    private static readonly TimeSpan Bound = TimeSpan.FromMinutes(1);
+
+    [Fact]
+    public async Task The_proxy_is_injected_and_each_invocation_gets_its_implementation_from_a_scope_of_its_own()
+    {
+        await using var router = await WampRouter.StartAsync(new WampRouterOptions { Port = 0 });
+        using var host = Host(router.Url!, services => services
+            .AddWampProxy<IInventory>()
+            .AddWampCallee<IInventory, Inventory>());
+        using var bound = new CancellationTokenSource(Bound);
+        await host.StartAsync(bound.Token);
+        var tracker = host.Services.GetRequiredService<Tracker>();
+        await host.Services.GetRequiredService<WampHostedSession>().WaitUntilReadyAsync(bound.Token);
+
+        var inventory = host.Services.GetRequiredService<IInventory>();
+        var first = await inventory.Get(123, bound.Token);
+        var second = await inventory.Get(7, bound.Token);
+
+        Assert.Equal(new Item(123, "item 123 from instance 1"), first);
+        Assert.Equal(new Item(7, "item 7 from instance 2"), second);
+        Assert.Equal(2, tracker.Created);
+        // Each scope is disposed once its invocation has answered, before the RESULT goes out.
+        Assert.Equal(2, tracker.Disposed);
+        Assert.Same(inventory, host.Services.GetRequiredService<IInventory>());
+        await host.StopAsync(bound.Token);
+    }
+
+    [Fact]
+    public async Task A_call_made_before_the_router_is_up_waits_for_the_join_and_the_health_check_follows_the_session()
+    {
+        int port = FreePort();
+        var url = new Uri($"ws://127.0.0.1:{port}/");
+        using var host = Host(url, services => services
+            .AddWampProxy<IInventory>()
+            .AddWampCallee<IInventory, Inventory>()
+            .AddHealthChecks().AddWampHealthCheck());
+        using var bound = new CancellationTokenSource(Bound);
+        await host.StartAsync(bound.Token);
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+
+        // No router yet: the host has started, the session is joining, the call waits.
+        var before = await health.CheckHealthAsync(bound.Token);
+        Assert.Equal(HealthStatus.Degraded, before.Status);
+        var call = host.Services.GetRequiredService<IInventory>().Get(42, bound.Token);
+        Assert.False(call.IsCompleted);
+
+        await using var router = await WampRouter.StartAsync(new WampRouterOptions { Port = port });
+        Assert.Equal(new Item(42, "item 42 from instance 1"), await call.WaitAsync(bound.Token));
+
+        await host.Services.GetRequiredService<WampHostedSession>().WaitUntilReadyAsync(bound.Token);
+        var joined = await health.CheckHealthAsync(bound.Token);
+        Assert.Equal(HealthStatus.Healthy, joined.Status);
+        Assert.Equal("realm1", joined.Entries["wamp"].Data["realm"]);
+
+        await host.StopAsync(bound.Token);
+        var stopped = await health.CheckHealthAsync(bound.Token);
+        Assert.Equal(HealthStatus.Unhealthy, stopped.Status);
+    }
+
+    [Fact]
+    public async Task A_call_whose_time_limit_ends_before_the_join_fails_in_that_time()
+    {
+        using var host = Host(new Uri($"ws://127.0.0.1:{FreePort()}/"), services => services.AddWampProxy<IInventory>(),
+            ("Wamp:DefaultCallTimeout", "00:00:00.200"));
+        using var bound = new CancellationTokenSource(Bound);
+        await host.StartAsync(bound.Token);
+
+        var e = await Assert.ThrowsAsync<WampConnectionException>(() => host.Services.GetRequiredService<IInventory>().Get(1, bound.Token));
+        Assert.Contains("No connection to the router", e.Message);
+        await host.StopAsync(bound.Token);
+    }
+
+    [Fact]
+    public async Task An_injected_publisher_reaches_a_subscriber_resolved_from_a_scope()
+    {
+        await using var router = await WampRouter.StartAsync(new WampRouterOptions { Port = 0 });
+        using var subscriberHost = Host(router.Url!, services => services.AddWampSubscriber<IInventoryEvents, InventoryListener>());
+        using var publisherHost = Host(router.Url!, services => services.AddWampPublisher<IInventoryEvents>());
+        using var bound = new CancellationTokenSource(Bound);
+        await subscriberHost.StartAsync(bound.Token);
+        await publisherHost.StartAsync(bound.Token);
+        await subscriberHost.Services.GetRequiredService<WampHostedSession>().WaitUntilReadyAsync(bound.Token);
+
+        await publisherHost.Services.GetRequiredService<IInventoryEvents>().Changed(new Item(5, "five"));
+
+        var tracker = subscriberHost.Services.GetRequiredService<Tracker>();
+        Assert.Equal(new Item(5, "five"), await tracker.EventReceived.Task.WaitAsync(bound.Token));
+        await publisherHost.StopAsync(bound.Token);
+        await subscriberHost.StopAsync(bound.Token);
+        Assert.Equal(1, tracker.Disposed);
+    }
+
+    private static IHost Host(Uri url, Action<IServiceCollection> configure, params (string Key, string Value)[] settings)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection([
+            KeyValuePair.Create("Wamp:RouterUrl", (string?)url.ToString()),
+            KeyValuePair.Create("Wamp:Realm", (string?)"realm1"),
+            .. settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))]);
+        builder.Services.AddSingleton<Tracker>().AddScoped<ScopeProbe>();
+        builder.Services.AddWamp();
+        configure(builder.Services);
+        return builder.Build();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
