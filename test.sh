@@ -22,7 +22,7 @@ log=$(mktemp)
 export WAMP_FUZZ_REPORT=$(mktemp)
 trap 'rm -f "$log" "$WAMP_FUZZ_REPORT"' EXIT
 status=0
-dotnet test Contracts.sln --nologo --blame-hang-timeout 5m 2>&1 | tee "$log" || status=$?
+dotnet test Contracts.sln --nologo --blame-hang-timeout 10m 2>&1 | tee "$log" || status=$?
 if [ -s "$WAMP_FUZZ_REPORT" ]; then
   echo "Fuzz tests:"
   cat "$WAMP_FUZZ_REPORT"

@@ -46,9 +46,9 @@ for (int i = 0; i < args.Length; i++)
             allowedOrigins.Add(args[++i]);
             break;
         case "--help" or "-h":
-            Console.WriteLine("usage: WampContracts.Router [--port N (default 8080, 0 = any free port)] [--realm NAME]... [--shutdown-timeout SECONDS (default 10)]");
-            Console.WriteLine("                            [--tls-cert FILE [--tls-key FILE]] [--allow-origin ORIGIN]...");
-            Console.WriteLine("       WampContracts.Router --config FILE [--port N (overrides the file's port)] [--shutdown-timeout SECONDS]");
+            Console.WriteLine("usage: wamp-router [--port N (default 8080, 0 = any free port)] [--realm NAME]... [--shutdown-timeout SECONDS (default 10)]");
+            Console.WriteLine("                   [--tls-cert FILE [--tls-key FILE]] [--allow-origin ORIGIN]...");
+            Console.WriteLine("       wamp-router --config FILE [--port N (overrides the file's port)] [--shutdown-timeout SECONDS]");
             Console.WriteLine("Without --realm or --config, any realm is created on first use (development mode).");
             Console.WriteLine("--config reads a Crossbar.io-shaped config.json: realms, roles and permissions, authentication, the listening");
             Console.WriteLine("  endpoint with its TLS files, and allowed origins (see docs/security.md). An invalid file is refused with the");
