@@ -103,6 +103,27 @@ public class HostedSessionTests
         Assert.Equal(1, tracker.Disposed);
     }
 
+    [Fact]
+    public async Task A_callee_the_router_refuses_makes_the_host_unhealthy_and_says_why()
+    {
+        await using var router = await WampRouter.StartAsync(new WampRouterOptions { Port = 0 });
+        using var first = Host(router.Url!, services => services.AddWampCallee<IInventory, Inventory>());
+        using var second = Host(router.Url!, services => services.AddWampCallee<IInventory, Inventory>().AddHealthChecks().AddWampHealthCheck());
+        using var bound = new CancellationTokenSource(Bound);
+        await first.StartAsync(bound.Token);
+        await first.Services.GetRequiredService<WampHostedSession>().WaitUntilReadyAsync(bound.Token);
+        await second.StartAsync(bound.Token);
+
+        // The procedure is taken by the first host's session: the second cannot register it, and says so.
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => second.Services.GetRequiredService<WampHostedSession>().WaitUntilReadyAsync(bound.Token));
+        Assert.Contains("wamp.error.procedure_already_exists", e.ToString());
+        var health = await second.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(bound.Token);
+        Assert.Equal(HealthStatus.Unhealthy, health.Status);
+        Assert.Contains("could not be attached", health.Entries["wamp"].Description);
+        await second.StopAsync(bound.Token);
+        await first.StopAsync(bound.Token);
+    }
+
     private static IHost Host(Uri url, Action<IServiceCollection> configure, params (string Key, string Value)[] settings)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
