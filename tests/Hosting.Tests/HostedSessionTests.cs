@@ -11,7 +11,7 @@ namespace WampContracts.Hosting.Tests;
 public class HostedSessionTests
 {
     // Bounds every wait of these tests; none of them is a speed assertion.
-    private static readonly TimeSpan Bound = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan Bound = TimeSpan.FromMinutes(2);
 
     [Fact]
     public async Task The_proxy_is_injected_and_each_invocation_gets_its_implementation_from_a_scope_of_its_own()
@@ -46,7 +46,8 @@ public class HostedSessionTests
         using var host = Host(url, services => services
             .AddWampProxy<IInventory>()
             .AddWampCallee<IInventory, Inventory>()
-            .AddHealthChecks().AddWampHealthCheck());
+            .AddHealthChecks().AddWampHealthCheck(),
+            ("Wamp:DefaultCallTimeout", "00:01:00")); // the call's wait for the join: far longer than starting a router takes
         using var bound = new CancellationTokenSource(Bound);
         await host.StartAsync(bound.Token);
         var health = host.Services.GetRequiredService<HealthCheckService>();
@@ -101,6 +102,24 @@ public class HostedSessionTests
         await publisherHost.StopAsync(bound.Token);
         await subscriberHost.StopAsync(bound.Token);
         Assert.Equal(1, tracker.Disposed);
+    }
+
+    [Fact]
+    public async Task A_publish_made_before_the_router_is_up_waits_for_the_join()
+    {
+        int port = FreePort();
+        // The wait's bound (OperationTimeout) is far longer than starting a router takes, even on a loaded machine.
+        using var host = Host(new Uri($"ws://127.0.0.1:{port}/"), services => services.AddWampPublisher<IInventoryEvents>(),
+            ("Wamp:OperationTimeout", "00:01:00"));
+        using var bound = new CancellationTokenSource(Bound);
+        await host.StartAsync(bound.Token);
+
+        var publish = host.Services.GetRequiredService<IInventoryEvents>().Changed(new Item(1, "one"));
+        Assert.False(publish.IsCompleted);
+        await using var router = await WampRouter.StartAsync(new WampRouterOptions { Port = port });
+        await publish.WaitAsync(bound.Token);
+        Assert.True(host.Services.GetRequiredService<WampHostedSession>().Session.IsConnected);
+        await host.StopAsync(bound.Token);
     }
 
     [Fact]
