@@ -16,9 +16,14 @@ public static class WampContractTargets
     // Set only while AttachScopedAsync attaches: the handlers created then open a target scope per invocation.
     private static readonly AsyncLocal<Attachment?> Attaching = new();
 
-    /// <summary>What generated code calls the contract's method on: the invocation's own target, or <paramref name="target"/>.</summary>
-    public static T Resolve<T>(T target) where T : class =>
-        Current.Value is { } current && current.Contract == typeof(T) ? (T)current.Target : target;
+    /// <summary>
+    /// What generated code calls the contract's method on: <paramref name="target"/>, the instance it was attached
+    /// with, or for a stub attached with a factory (no instance), the target of the running invocation's scope.
+    /// </summary>
+    public static T Resolve<T>(T? target) where T : class =>
+        target ?? (Current.Value is { } current && current.Contract == typeof(T)
+            ? (T)current.Target
+            : throw new InvalidOperationException($"No target for '{typeof(T).FullName}': its stub was attached with a factory, and this is not one of its invocations."));
 
     /// <summary>
     /// Registers (or, for an events contract, subscribes) the generated stub of <typeparamref name="T"/> so that each
