@@ -176,10 +176,12 @@ public sealed partial class PackagingTests : IDisposable
     private async Task<string> RunAsync(string fileName, string[] arguments, string workingDirectory, TimeSpan? bound = null)
     {
         var limit = bound ?? CommandBound;
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         await using var process = PeerProcess.Start(fileName, arguments, limit, workingDirectory, DotnetEnvironment());
         int code = await process.WaitForExitAsync(limit + TimeSpan.FromSeconds(10));
         string log = process.Log;
-        _output.WriteLine($"$ {fileName} {string.Join(' ', arguments)} (exit {code})");
+        // The time is reported, not asserted.
+        _output.WriteLine($"$ {fileName} {string.Join(' ', arguments)} (exit {code}, {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s)");
         _output.WriteLine(log);
         Assert.True(code == 0, $"{fileName} {string.Join(' ', arguments)} exited with {code}:\n{log}");
         return log;
