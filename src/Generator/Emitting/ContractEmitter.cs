@@ -227,6 +227,22 @@ internal static class ContractEmitter
         return w.ToString();
     }
 
+    public static void EmitJsonContext(SourceProductionContext context, JsonContextSpec spec) =>
+        context.AddSource(HintName(spec.MetadataName) + ".WampJsonContext.g.cs", SourceText.From(GenerateJsonContext(spec), System.Text.Encoding.UTF8));
+
+    public static string GenerateJsonContext(JsonContextSpec spec)
+    {
+        // Default is the instance System.Text.Json's own generator declares on every context.
+        var w = Header();
+        w.Line($"/// <summary>Gives contract calls the JSON metadata of <see cref=\"{spec.FullName.Replace("global::", "")}\"/>, so they need no reflection.</summary>");
+        w.Line(GeneratedCode);
+        w.Open($"internal static class {Mangle(spec.MetadataName)}_WampJsonContext");
+        w.Line(ModuleInitializer);
+        w.Line($"internal static void Register() => {Registry}.RegisterJsonContext({spec.FullName}.Default);");
+        w.Close();
+        return w.ToString();
+    }
+
     private static SourceWriter Header()
     {
         var w = new SourceWriter();

@@ -87,3 +87,6 @@ internal sealed record SkippedMemberSpec(string Name, string DiagnosticId, strin
 
 /// <summary>A [WampError] exception type and how to re-create it.</summary>
 internal sealed record ErrorSpec(string FullName, string MetadataName, string Uri, bool FromPayload);
+
+/// <summary>A JsonSerializerContext of the project, registered with the runtime so its metadata serves contract types.</summary>
+internal sealed record JsonContextSpec(string FullName, string MetadataName);

@@ -111,6 +111,9 @@ internal sealed class ContractAnalysis
                         {
                             byUri.Add(checkedMethod.Uri, method);
                             Methods.Add(checkedMethod);
+                            // A suggestion, not an error: the method is generated either way.
+                            if (Kind == ContractKind.Service && !checkedMethod.Parameters.Any(p => p.Role == ParameterRole.CancellationToken))
+                                Report(DiagnosticDescriptors.MissingCancellationToken, method, method.Name);
                             continue;
                         }
                     }
@@ -141,6 +144,8 @@ internal sealed class ContractAnalysis
                 : "Task, Task<T>, ValueTask, ValueTask<T> or IAsyncEnumerable<T>";
             Report(DiagnosticDescriptors.UnsupportedReturnType, method, method.Name, method.ReturnType.ToDisplayString(), allowed);
         }
+        if (result is not null && WireTypeRules.Problem(result, known) is { } resultProblem)
+            Report(DiagnosticDescriptors.UnsupportedWireType, method, "The result", method.Name, result.ToDisplayString(), resultProblem);
 
         int timeout = TimeoutOf(method, known, method.Name);
         bool idempotent = known.Find(method, known.IdempotentAttribute) is not null;
@@ -174,6 +179,11 @@ internal sealed class ContractAnalysis
                     parameters.Add(new CheckedParameter(parameter, ParameterRole.IdempotencyKeyGuid, -1));
                 else
                     Report(DiagnosticDescriptors.IdempotencyKeyType, parameter, parameter.Name, method.Name, parameter.Type.ToDisplayString());
+                continue;
+            }
+            if (WireTypeRules.Problem(parameter.Type, known) is { } typeProblem)
+            {
+                Report(DiagnosticDescriptors.UnsupportedWireType, parameter, $"Parameter '{parameter.Name}'", method.Name, parameter.Type.ToDisplayString(), typeProblem);
                 continue;
             }
             parameters.Add(new CheckedParameter(parameter, ParameterRole.Argument, wire++));

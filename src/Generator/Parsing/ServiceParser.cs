@@ -57,6 +57,18 @@ internal static class ServiceParser
         return new ErrorSpec(type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), MetadataName(type), uri, fromPayload);
     }
 
+    /// <summary>A JsonSerializerContext the generated code can name (not private, not generic), in a project that uses WampContracts.</summary>
+    public static JsonContextSpec? ParseJsonContext(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        if (context.TargetSymbol is not INamedTypeSymbol type || type.IsGenericType) return null;
+        cancellationToken.ThrowIfCancellationRequested();
+        var known = Known(context.SemanticModel.Compilation);
+        if (known.ServiceAttribute is null || !JsonMetadataCoverage.IsContext(type, known)) return null;
+        for (ISymbol? t = type; t is INamedTypeSymbol named; t = named.ContainingType)
+            if (named.DeclaredAccessibility is Accessibility.Private or Accessibility.Protected or Accessibility.ProtectedAndInternal) return null;
+        return new JsonContextSpec(type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), MetadataName(type));
+    }
+
     private static ProcedureSpec ToSpec(CheckedMethod method, WireTypeParser? wire, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();

@@ -26,6 +26,16 @@ public static class WampContractRegistry
     /// <summary>Maps an error URI to a factory that rebuilds the contract's exception type from the received error.</summary>
     public static void RegisterError(string uri, Func<WampException, WampException> create) => Errors[uri] = create;
 
+    /// <summary>
+    /// Adds a project's source-generated JSON metadata to <see cref="WampJson.DefaultOptions"/>, which generated code
+    /// uses unless the session has options of its own: with it, contract types need no reflection (trimming, Native AOT).
+    /// </summary>
+    public static void RegisterJsonContext(System.Text.Json.Serialization.Metadata.IJsonTypeInfoResolver context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        WampTypeInfoResolver.Add(context);
+    }
+
     internal static Binding<T>? FindService<T>() where T : class => Services.TryGetValue(typeof(T), out var b) ? (Binding<T>)b : null;
 
     internal static Binding<T>? FindEvents<T>() where T : class => Events.TryGetValue(typeof(T), out var b) ? (Binding<T>)b : null;
