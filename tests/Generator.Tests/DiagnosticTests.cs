@@ -171,7 +171,7 @@ public class DiagnosticTests
             public sealed class StuckException : WampException { public StuckException(int id) : base("com.example.error.stuck") { } }
             """,
             ("WAMP0015", "[WampError] type 'PlainException' does not derive from WampContracts.WampException; derive from it so its URI and payload travel", "PlainException"),
-            ("WAMP0016", "[WampError] type 'StuckException' cannot be re-created by callers; add a public constructor 'StuckException(WampContracts.WampPayload payload)' or a public parameterless one", "StuckException"));
+            ("WAMP0016", "[WampError] type 'StuckException' cannot be re-created by callers; add a public constructor whose parameters match its public properties by name, a public constructor 'StuckException(WampContracts.WampPayload payload)' or a public parameterless one", "StuckException"));
 
     [Fact]
     public async Task WAMP0017_private_contract() =>
@@ -241,6 +241,25 @@ public class DiagnosticTests
     public async Task WAMP0020_in_an_events_contract() =>
         await AssertOnly(WithShapes("Task Changed((int, int) range);", "[WampEvents(\"com.example.svc\")]"),
             ("WAMP0020", "Parameter 'range' of 'Changed' is of type '(int, int)': a value tuple such as '(int, int)' is written as {} and read back as default values; declare a record with named properties instead", "range"));
+
+    [Fact]
+    public async Task WAMP0016_not_reported_for_an_error_rebuilt_from_its_properties_and_WAMP0020_for_its_data() =>
+        await AssertOnly("""
+            using WampContracts;
+            [WampError("com.example.error.sold_out")]
+            public sealed class SoldOutException(string sku, int left) : WampException("com.example.error.sold_out", $"{sku} is sold out")
+            {
+                public string Sku { get; } = sku;
+                public int Left { get; } = left;
+            }
+            [WampError("com.example.error.range")]
+            public sealed class RangeException(int from) : WampException("com.example.error.range")
+            {
+                public int From { get; } = from;
+                public (int, int) Bounds { get; init; }
+            }
+            """,
+            ("WAMP0020", "Property 'Bounds' of 'RangeException' is of type '(int, int)': a value tuple such as '(int, int)' is written as {} and read back as default values; declare a record with named properties instead", "Bounds"));
 
     /// <summary>A contract beside an interface without a known serialization and one with it.</summary>
     private static string WithShapes(string members, string attribute = "[WampService(\"com.example.svc\")]") => Service(members, attribute) + """

@@ -71,6 +71,9 @@ public sealed class WampContractAnalyzer : DiagnosticAnalyzer
                     else if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, known.ErrorAttribute))
                     {
                         foreach (var p in ContractAnalysis.AnalyzeError(type, attribute, known, out _, out _)) Report(symbolContext, p);
+                        if (checkMetadata)
+                            foreach (var property in ContractAnalysis.ErrorData(type, known))
+                                carried.Add(new CarriedType(property.Type, $"Property '{property.Name}'", type.Name, property.Locations.FirstOrDefault()));
                         continue;
                     }
                     else continue;
@@ -153,6 +156,8 @@ public sealed class WampContractAnalyzer : DiagnosticAnalyzer
         if (method.TypeArguments[0] is not INamedTypeSymbol type || type.TypeKind == TypeKind.Error) return;
         bool implementation = method.Name is "RegisterAsync" or "SubscribeAsync";
         if (implementation && type.TypeKind != TypeKind.Interface) return; // an implementation: its contracts are found at run time
+        // Only a type of this project can be given the attribute; for others the run-time error explains it.
+        if (!type.Locations.Any(l => l.IsInSource)) return;
         var attribute = events ? known.EventsAttribute : known.ServiceAttribute;
         if (known.Find(type, attribute) is not null) return;
 

@@ -96,9 +96,9 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor ErrorTypeNotWampException = Rule(ErrorTypeNotWampExceptionId, "Error type is not a WampException",
         "[WampError] type '{0}' does not derive from WampContracts.WampException; derive from it so its URI and payload travel");
 
-    /// <summary>"[WampError] type '{0}' has no public constructor taking WampPayload or none; add 'public {1}(WampPayload payload)'"</summary>
+    /// <summary>"[WampError] type '{0}' cannot be re-created by callers; add a public constructor whose parameters match its properties, …"</summary>
     public static readonly DiagnosticDescriptor ErrorTypeConstructor = Rule(ErrorTypeConstructorId, "Error type cannot be re-created",
-        "[WampError] type '{0}' cannot be re-created by callers; add a public constructor '{1}(WampContracts.WampPayload payload)' or a public parameterless one");
+        "[WampError] type '{0}' cannot be re-created by callers; add a public constructor whose parameters match its public properties by name, a public constructor '{1}(WampContracts.WampPayload payload)' or a public parameterless one");
 
     /// <summary>"Contract '{0}' is {1}; make it public or internal so generated code can implement it"</summary>
     public static readonly DiagnosticDescriptor InaccessibleContract = Rule(InaccessibleContractId, "Contract is not accessible",

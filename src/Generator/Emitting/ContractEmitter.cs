@@ -222,7 +222,33 @@ internal static class ContractEmitter
         w.Line(GeneratedCode);
         w.Open($"internal static class {Mangle(spec.MetadataName)}_WampError");
         w.Line(ModuleInitializer);
-        w.Line($"internal static void Register() => {Registry}.RegisterError({Quote(spec.Uri)}, static error => new {spec.FullName}({(spec.FromPayload ? "error.Payload" : "")}));");
+        if (spec.Properties.Count == 0)
+        {
+            w.Line($"internal static void Register() => {Registry}.RegisterError({Quote(spec.Uri)}, static error => new {spec.FullName}({(spec.FromPayload ? "error.Payload" : "")}));");
+            w.Close();
+            return w.ToString();
+        }
+
+        // An error with data: the callee writes its properties as keyword arguments (after the message it was given), the
+        // caller rebuilds it from them:
+        //   RegisterError<X>("uri", static error => new X(ErrorData(error, "id", TypeInfo<int>())),
+        //       static exception => new WampPayloadBuilder().AddKeywordArgument("id", exception.Id, TypeInfo<int>()).Build());
+        string rebuild = spec.FromPayload
+            ? "error.Payload"
+            : string.Join(", ", spec.Arguments.Select(name => spec.Properties.First(p => p.Name == name))
+                .Select(p => $"{Runtime}.ErrorData(error, {Quote(p.JsonName)}, {Runtime}.TypeInfo<{p.Type}>())"));
+        w.Open("internal static void Register()");
+        w.Line($"{Registry}.RegisterError<{spec.FullName}>({Quote(spec.Uri)},");
+        w.Indent();
+        w.Line($"static error => new {spec.FullName}({rebuild}),");
+        w.Line($"static exception => new {PayloadBuilder}()");
+        w.Indent();
+        foreach (var p in spec.Properties)
+            w.Line($".AddKeywordArgument({Quote(p.JsonName)}, exception.@{p.Name}, {Runtime}.TypeInfo<{p.Type}>())");
+        w.Line(".Build());");
+        w.Outdent();
+        w.Outdent();
+        w.Close();
         w.Close();
         return w.ToString();
     }
