@@ -324,6 +324,26 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public async Task WAMP0021_a_context_generated_for_serialization_only_covers_nothing()
+    {
+        var diagnostics = await GeneratorHarness.AnalyzeAsync(Aot, Shop + """
+
+            [JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Serialization)]
+            [JsonSerializable(typeof(Order))]
+            internal partial class FastJson : JsonSerializerContext;
+            [JsonSerializable(typeof(IReadOnlyList<Order>), GenerationMode = JsonSourceGenerationMode.Serialization)]
+            [JsonSerializable(typeof(Status?))]
+            internal partial class MixedJson : JsonSerializerContext;
+            """);
+        // Order and IReadOnlyList<Order> have no metadata (their contexts or entries write only), nor Guid, which only
+        // Order's metadata would have reached; Status? has an ordinary entry.
+        var missing = diagnostics.Where(d => d.Id == "WAMP0021")
+            .Select(d => System.Text.RegularExpressions.Regex.Match(d.GetMessage(), "is of type '([^']+)'").Groups[1].Value)
+            .Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(["MyApp.Order", "System.Collections.Generic.IReadOnlyList<MyApp.Order>", "System.Guid"], missing);
+    }
+
+    [Fact]
     public async Task WAMP0022_get_proxy_of_an_interface_that_is_not_a_contract() =>
         await AssertOnly("""
             using WampContracts;

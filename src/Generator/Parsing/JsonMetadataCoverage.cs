@@ -30,10 +30,14 @@ internal sealed class JsonMetadataCoverage
         foreach (string name in new[] { "System.String", "System.Int64" })
             if (compilation.GetTypeByMetadataName(name) is { } t) _covered.Add(compilation.CreateArrayTypeSymbol(t));
         foreach (var context in contexts)
+        {
+            // A context (or an entry) generated for serialization only has no metadata to read with.
+            if (SerializationOnly(known.Find(context, known.JsonSourceGenerationOptions))) continue;
             foreach (var attribute in context.GetAttributes())
-                if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, known.JsonSerializable)
+                if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, known.JsonSerializable) && !SerializationOnly(attribute)
                     && attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is ITypeSymbol root)
                     Add(root);
+        }
     }
 
     /// <summary>A JsonSerializerContext the project declares: derived from it and given at least one [JsonSerializable].</summary>
@@ -47,6 +51,10 @@ internal sealed class JsonMetadataCoverage
     }
 
     public bool Covers(ITypeSymbol type) => _covered.Contains(type);
+
+    /// <summary>GenerationMode = JsonSourceGenerationMode.Serialization (2): a fast writer only, no metadata.</summary>
+    private static bool SerializationOnly(AttributeData? attribute) =>
+        attribute is not null && attribute.NamedArguments.Any(a => a.Key == "GenerationMode" && a.Value.Value is int mode && mode == 2);
 
     private void Add(ITypeSymbol type)
     {

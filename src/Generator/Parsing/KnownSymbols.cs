@@ -24,6 +24,7 @@ internal sealed class KnownSymbols
         JsonDerivedType = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonDerivedTypeAttribute");
         JsonSerializerContext = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonSerializerContext");
         JsonSerializable = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonSerializableAttribute");
+        JsonSourceGenerationOptions = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonSourceGenerationOptionsAttribute");
         WampException = compilation.GetTypeByMetadataName("WampContracts.WampException");
         WampPayload = compilation.GetTypeByMetadataName("WampContracts.WampPayload");
         ProcedureAttribute = compilation.GetTypeByMetadataName("WampContracts.WampProcedureAttribute");
@@ -91,6 +92,7 @@ internal sealed class KnownSymbols
     public INamedTypeSymbol? JsonDerivedType { get; }
     public INamedTypeSymbol? JsonSerializerContext { get; }
     public INamedTypeSymbol? JsonSerializable { get; }
+    public INamedTypeSymbol? JsonSourceGenerationOptions { get; }
     public INamedTypeSymbol? WampException { get; }
     public INamedTypeSymbol? WampPayload { get; }
     public INamedTypeSymbol? ProcedureAttribute { get; }
