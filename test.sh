@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: installs what they need if it is missing (Debian's python3-autobahn and chromium, the npm
+# Runs every test: installs what they need if it is missing (Debian's python3-autobahn, chromium and clang, the npm
 # packages pinned in tests/Interop/peers/package-lock.json, tests/TypeScript.Tests/ts/package-lock.json and
 # samples/Conferences/web/package-lock.json), then the whole solution's tests.
 # Ends with one line: "Total: N passed, N failed".
@@ -15,6 +15,14 @@ if [ ! -x /usr/bin/chromium ]; then
   [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium
+fi
+
+# The Native AOT test links with clang (Debian's), as the .NET SDK's ILCompiler does by default.
+if ! command -v clang > /dev/null; then
+  sudo_cmd=""
+  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq clang
 fi
 
 log=$(mktemp)

@@ -35,16 +35,9 @@ public interface IConferenceEvents
 }
 
 [WampError("com.example.error.not_found")]
-public sealed class ConferenceNotFoundException : WampException
+public sealed class ConferenceNotFoundException(int id) : WampException("com.example.error.not_found", $"conference {id} not found")
 {
-    public ConferenceNotFoundException(int id)
-        : base("com.example.error.not_found", WampPayload.FromJson($"[\"conference {id} not found\"]", $"{{\"id\":{id}}}"))
-    {
-    }
-
-    public ConferenceNotFoundException(WampPayload payload) : base("com.example.error.not_found", payload)
-    {
-    }
+    public int Id { get; } = id;     // travels as the keyword argument "id"; callers get the exception back with it
 }
 
 /// <summary>Source-generated JSON metadata: nothing is serialized by reflection.</summary>

@@ -5,15 +5,13 @@ using WampContracts.Router;
 // Starts the embedded router on a free loopback port, registers the IConferences service in one session and
 // calls it from another through a real WebSocket, with the generated proxy and stub.
 // Pass --serve to keep the router running until Ctrl+C or SIGTERM.
-var options = new WampSessionOptions { JsonSerializerOptions = QuickstartJson.Default.Options };
-
 await using var router = await WampRouter.StartAsync(new WampRouterOptions { Port = 0 });
 Console.WriteLine($"router: {router.Url}");
 
-await using var callee = await WampSession.ConnectAsync(router.Url!, "realm1", options);
+await using var callee = await WampSession.ConnectAsync(router.Url!, "realm1");
 await using var registration = await callee.RegisterAsync<IConferences>(new ConferenceService());
 
-await using var caller = await WampSession.ConnectAsync(router.Url!, "realm1", options);
+await using var caller = await WampSession.ConnectAsync(router.Url!, "realm1");
 IConferences conferences = caller.GetProxy<IConferences>();
 
 Conference conference = await conferences.Get(123);

@@ -40,12 +40,22 @@ public sealed class WampServiceGenerator : IIncrementalGenerator
             .WithTrackingName(StepNames.ParseError)
             .Where(static spec => spec is not null);
 
-        // 4. Emit from the specs only.
+        // 4. Parse: each JsonSerializerContext of the project, whose metadata the runtime's default options then use,
+        //    so contract types need no reflection (trimming, Native AOT; WAMP0021 reports a type none covers).
+        var jsonContexts = context.SyntaxProvider
+            .ForAttributeWithMetadataName(KnownSymbols.JsonSerializableAttribute,
+                static (node, _) => node is ClassDeclarationSyntax,
+                static (ctx, ct) => ServiceParser.ParseJsonContext(ctx, ct))
+            .WithTrackingName(StepNames.ParseJsonContext)
+            .Where(static spec => spec is not null);
+
+        // 5. Emit from the specs only.
         context.RegisterSourceOutput(services, static (spc, spec) => ContractEmitter.Emit(spc, spec!));
         context.RegisterSourceOutput(events, static (spc, spec) => ContractEmitter.Emit(spc, spec!));
         context.RegisterSourceOutput(errors, static (spc, spec) => ContractEmitter.EmitError(spc, spec!));
+        context.RegisterSourceOutput(jsonContexts, static (spc, spec) => ContractEmitter.EmitJsonContext(spc, spec!));
 
-        // 5. TypeScript peers, only for a project that sets WampTypeScriptOutput (the targets define WAMPCONTRACTS_TYPESCRIPT):
+        // 6. TypeScript peers, only for a project that sets WampTypeScriptOutput (the targets define WAMPCONTRACTS_TYPESCRIPT):
         //    the same specs, gathered into one module whose text travels in the assembly for the build to write out.
         var moduleName = context.ParseOptionsProvider.Select(static (o, _) => TypeScriptOptions.Defines(o))
             .Combine(context.AnalyzerConfigOptionsProvider)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 
 namespace WampContracts;
@@ -20,14 +21,37 @@ public class WampException : Exception
     {
         ArgumentException.ThrowIfNullOrEmpty(uri);
         Uri = uri;
-        Payload = payload;
+        _payload = payload;
     }
+
+    private readonly WampPayload _payload;
+    private StrongBox<WampPayload>? _written;
+
+    /// <summary>The payload the constructor was given.</summary>
+    internal WampPayload GivenPayload => _payload;
 
     /// <summary>The error URI, e.g. <c>com.example.error.not_found</c>.</summary>
     public string Uri { get; }
 
-    /// <summary>The error's positional and keyword arguments, as received or to be sent.</summary>
-    public WampPayload Payload { get; }
+    /// <summary>
+    /// The error's positional and keyword arguments, as received or to be sent. For a <c>[WampError]</c> exception with
+    /// public properties, the positional arguments it was given (its message) and each property as a keyword argument.
+    /// </summary>
+    public WampPayload Payload
+    {
+        get
+        {
+            // Written once it is first read (the derived constructor has set the properties by then); a race writes the
+            // same value twice, and the box makes the two-field struct's publication atomic.
+            var written = Volatile.Read(ref _written);
+            if (written is null)
+            {
+                written = new StrongBox<WampPayload>(WampContractRegistry.Write(this) ?? _payload);
+                Volatile.Write(ref _written, written);
+            }
+            return written.Value;
+        }
+    }
 
     /// <summary>The positional arguments as a JSON array.</summary>
     public JsonElement Args => Payload.Arguments;

@@ -19,9 +19,11 @@ public static class WampJson
     {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
         options.Converters.Add(new WampBinaryConverter());
-        options.TypeInfoResolver = JsonSerializer.IsReflectionEnabledByDefault
+        // The app's own JsonSerializerContexts first (registered by generated code), so a trimmed or Native AOT app
+        // needs no options of its own; then reflection where the app allows it, else the runtime's few types.
+        options.TypeInfoResolver = new WampTypeInfoResolver(JsonSerializer.IsReflectionEnabledByDefault
             ? new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver()
-            : WampRuntimeJsonContext.Default;
+            : WampRuntimeJsonContext.Default);
         options.MakeReadOnly();
         return options;
     }
@@ -43,6 +45,34 @@ public static class WampJson
         {
             return false;
         }
+    }
+}
+
+/// <summary>
+/// Resolves JSON metadata from the JsonSerializerContexts generated code registered (every context of a project that
+/// uses contracts: <see cref="WampContractRegistry.RegisterJsonContext"/>), in the order they were registered, then
+/// from the fallback.
+/// </summary>
+internal sealed class WampTypeInfoResolver(System.Text.Json.Serialization.Metadata.IJsonTypeInfoResolver fallback)
+    : System.Text.Json.Serialization.Metadata.IJsonTypeInfoResolver
+{
+    private static System.Text.Json.Serialization.Metadata.IJsonTypeInfoResolver[] s_contexts = [];
+    private static readonly Lock s_lock = new();
+
+    public static void Add(System.Text.Json.Serialization.Metadata.IJsonTypeInfoResolver context)
+    {
+        // Copy on write: registrations happen once per context, from module initializers; reads are lock-free.
+        lock (s_lock)
+        {
+            if (Array.IndexOf(s_contexts, context) < 0) s_contexts = [.. s_contexts, context];
+        }
+    }
+
+    public System.Text.Json.Serialization.Metadata.JsonTypeInfo? GetTypeInfo(Type type, JsonSerializerOptions options)
+    {
+        foreach (var context in Volatile.Read(ref s_contexts))
+            if (context.GetTypeInfo(type, options) is { } info) return info;
+        return fallback.GetTypeInfo(type, options);
     }
 }
 

@@ -40,7 +40,7 @@ internal static class GeneratorHarness
             sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, parseOptions, path: $"Contract{i}.cs"))
                 .Append(CSharpSyntaxTree.ParseText(ImplicitUsings, parseOptions, path: "Usings.cs")),
             References,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
 
     public static GeneratorDriver CreateDriver(IReadOnlyDictionary<string, string>? buildProperties = null, CSharpParseOptions? parseOptions = null) =>
         CSharpGeneratorDriver.Create([new WampServiceGenerator().AsSourceGenerator()], parseOptions: parseOptions ?? ParseOptions,
@@ -105,10 +105,14 @@ internal static class GeneratorHarness
     }
 
     /// <summary>The analyzer's diagnostics, ordered by position.</summary>
-    public static async Task<List<Diagnostic>> AnalyzeAsync(params string[] sources)
+    public static Task<List<Diagnostic>> AnalyzeAsync(params string[] sources) => AnalyzeAsync(null, sources);
+
+    /// <summary>The analyzer's diagnostics with MSBuild properties visible to it (build_property.NAME), ordered by position.</summary>
+    public static async Task<List<Diagnostic>> AnalyzeAsync(IReadOnlyDictionary<string, string>? buildProperties, params string[] sources)
     {
         var compilation = Compile(sources);
-        var withAnalyzers = compilation.WithAnalyzers([new WampContractAnalyzer()]);
+        var options = new AnalyzerOptions([], new BuildProperties(buildProperties ?? new Dictionary<string, string>()));
+        var withAnalyzers = compilation.WithAnalyzers([new WampContractAnalyzer()], options);
         var diagnostics = await withAnalyzers.GetAnalyzerDiagnosticsAsync();
         return diagnostics.OrderBy(d => d.Location.SourceSpan.Start).ToList();
     }

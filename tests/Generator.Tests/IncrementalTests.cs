@@ -93,6 +93,21 @@ public class IncrementalTests
     }
 
     [Fact]
+    public void An_edit_that_leaves_the_json_context_as_it_was_keeps_its_registration_cached()
+    {
+        const string Context = """
+            using System.Text.Json.Serialization;
+            namespace MyApp;
+            [JsonSerializable(typeof(string))]
+            internal partial class AppJson : JsonSerializerContext { }
+            """;
+        var (driver, compilation) = FirstRun(Contract, Context);
+        Assert.Single(Reasons(driver, StepNames.ParseJsonContext));
+        driver = driver.RunGenerators(Replace(compilation, 1, Context.Replace("{ }", "{ static int Unused() => 1; }")));
+        Assert.Equal([IncrementalStepRunReason.Unchanged], Reasons(driver, StepNames.ParseJsonContext));
+    }
+
+    [Fact]
     public void Parsing_the_same_source_twice_yields_equal_specs()
     {
         var first = FirstRun(Contract).Driver.GetRunResult().Results.Single().TrackedSteps[StepNames.ParseService].Single().Outputs.Single().Value;
@@ -117,7 +132,9 @@ public class IncrementalTests
         }
         Walk(typeof(ServiceSpec));
         Walk(typeof(ErrorSpec));
+        Walk(typeof(JsonContextSpec));
         Assert.Contains(typeof(ParameterSpec), seen);
+        Assert.Contains(typeof(ErrorPropertySpec), seen);
     }
 
     [Fact]

@@ -25,18 +25,9 @@ public interface IExampleTools
 }
 
 [WampError("com.example.error.not_found")]
-public sealed class ConferenceNotFoundException : WampException
+public sealed class ConferenceNotFoundException(int id) : WampException("com.example.error.not_found", $"conference {id} not found")
 {
-    public ConferenceNotFoundException(int id)
-        : base("com.example.error.not_found", WampPayload.FromJson($"[\"conference {id} not found\"]", $"{{\"id\":{id}}}"))
-    {
-    }
-
-    public ConferenceNotFoundException(WampPayload payload) : base("com.example.error.not_found", payload)
-    {
-    }
-
-    public int Id => Payload.KeywordArguments.GetProperty("id").GetInt32();
+    public int Id { get; } = id;     // travels as the keyword argument "id"; callers get the exception back with it
 }
 
 /// <summary>The wire shape of generated code is plain, idiomatic WAMP: Autobahn peers call it and are called by it.</summary>

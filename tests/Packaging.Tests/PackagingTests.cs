@@ -135,6 +135,7 @@ public sealed partial class PackagingTests : IDisposable
         {
             // The generator and analyzer ride in the runtime package.
             Assert.NotNull(runtime.GetEntry("analyzers/dotnet/cs/WampContracts.Generator.dll"));
+            Assert.NotNull(runtime.GetEntry("analyzers/dotnet/cs/WampContracts.Generator.CodeFixes.dll"));
             Assert.NotNull(runtime.GetEntry("lib/net10.0/WampContracts.dll"));
         }
         using (var router = ZipFile.OpenRead(Path.Combine(feed, $"WampContracts.Router.{_version}.nupkg")))

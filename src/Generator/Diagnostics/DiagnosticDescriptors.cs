@@ -9,7 +9,8 @@ namespace WampContracts.Generator.Diagnostics;
 internal static class DiagnosticDescriptors
 {
     private const string Category = "WampContracts";
-    private const string HelpLink = "docs/contracts.md#diagnostics";
+    /// <summary>Where each diagnostic is explained: a heading "WAMPnnnn: Title" of docs/contracts.md, whose anchor the link names.</summary>
+    public const string HelpBase = "https://github.com/wampcontracts/wampcontracts/blob/main/docs/contracts.md#";
 
     public const string NotAnInterfaceId = "WAMP0001";
     public const string UnsupportedReturnTypeId = "WAMP0002";
@@ -30,6 +31,10 @@ internal static class DiagnosticDescriptors
     public const string InaccessibleContractId = "WAMP0017";
     public const string RetryNotSafeId = "WAMP0018";
     public const string NoSideEffectsDeduplicatedId = "WAMP0019";
+    public const string UnsupportedWireTypeId = "WAMP0020";
+    public const string MissingJsonMetadataId = "WAMP0021";
+    public const string NotAContractId = "WAMP0022";
+    public const string MissingCancellationTokenId = "WAMP0023";
 
     /// <summary>"[{0}] is on '{1}', which is not an interface; put it on an interface"</summary>
     public static readonly DiagnosticDescriptor NotAnInterface = Rule(NotAnInterfaceId, "Contract attribute on a non-interface",
@@ -91,9 +96,9 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor ErrorTypeNotWampException = Rule(ErrorTypeNotWampExceptionId, "Error type is not a WampException",
         "[WampError] type '{0}' does not derive from WampContracts.WampException; derive from it so its URI and payload travel");
 
-    /// <summary>"[WampError] type '{0}' has no public constructor taking WampPayload or none; add 'public {1}(WampPayload payload)'"</summary>
+    /// <summary>"[WampError] type '{0}' cannot be re-created by callers; add a public constructor whose parameters match its properties, …"</summary>
     public static readonly DiagnosticDescriptor ErrorTypeConstructor = Rule(ErrorTypeConstructorId, "Error type cannot be re-created",
-        "[WampError] type '{0}' cannot be re-created by callers; add a public constructor '{1}(WampContracts.WampPayload payload)' or a public parameterless one");
+        "[WampError] type '{0}' cannot be re-created by callers; add a public constructor whose parameters match its public properties by name, a public constructor '{1}(WampContracts.WampPayload payload)' or a public parameterless one");
 
     /// <summary>"Contract '{0}' is {1}; make it public or internal so generated code can implement it"</summary>
     public static readonly DiagnosticDescriptor InaccessibleContract = Rule(InaccessibleContractId, "Contract is not accessible",
@@ -107,11 +112,48 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor NoSideEffectsDeduplicated = Rule(NoSideEffectsDeduplicatedId, "[NoSideEffects] on a method that asks for deduplication",
         "[NoSideEffects] on '{0}' contradicts {1}: a call without side effects has nothing for the callee to deduplicate; remove {2} if the call only reads, or [NoSideEffects] if its effects must happen once");
 
+    /// <summary>"{0} of '{1}' is of type '{2}': {3}" ({0}: "Parameter 'x'" or "The result"; {3}: why, and what to use instead)</summary>
+    public static readonly DiagnosticDescriptor UnsupportedWireType = Rule(UnsupportedWireTypeId, "A type the wire cannot carry",
+        "{0} of '{1}' is of type '{2}': {3}");
+
+    /// <summary>
+    /// "{0} of '{1}' is of type '{2}', which has no source-generated JSON metadata, so a trimmed or Native AOT app would fail
+    /// the call at run time; add [JsonSerializable(typeof({2}))] to a JsonSerializerContext of this project, e.g. …"
+    /// </summary>
+    public static readonly DiagnosticDescriptor MissingJsonMetadata = new(MissingJsonMetadataId, "A contract type without JSON metadata in a trimmed or AOT app",
+        "{0} of '{1}' is of type '{2}', which has no source-generated JSON metadata, so this trimmed or Native AOT app would fail the call at run time; add [JsonSerializable(typeof({2}))] to a JsonSerializerContext of this project, such as '[JsonSerializable(typeof({2}))] internal partial class {3} : System.Text.Json.Serialization.JsonSerializerContext;'",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkOf(MissingJsonMetadataId, "A contract type without JSON metadata in a trimmed or AOT app"),
+        customTags: WellKnownDiagnosticTags.CompilationEnd);
+
+    /// <summary>"'{0}' is passed to {1}<T> but is not marked [{2}]; add [{2}(\"prefix\")] to it so the build generates its {3}"</summary>
+    public static readonly DiagnosticDescriptor NotAContract = Rule(NotAContractId, "GetProxy or RegisterAsync of a type that is not a contract",
+        "'{0}' is passed to {1}<T> but is not marked [{2}]; add [{2}(\"prefix\")] to it so the build generates its {3}");
+
+    /// <summary>"'{0}' takes no CancellationToken; add 'CancellationToken cancellationToken = default' as its last parameter so callers can cancel it"</summary>
+    public static readonly DiagnosticDescriptor MissingCancellationToken = new(MissingCancellationTokenId, "A procedure without a CancellationToken",
+        "'{0}' takes no CancellationToken; add 'CancellationToken cancellationToken = default' as its last parameter so a caller can cancel the call and the callee sees it",
+        Category, DiagnosticSeverity.Info, isEnabledByDefault: true, helpLinkUri: HelpLinkOf(MissingCancellationTokenId, "A procedure without a CancellationToken"));
+
     private static DiagnosticDescriptor Rule(string id, string title, string message, params string[] tags) =>
-        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink + "-" + id.ToLowerInvariant(), customTags: tags);
+        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkOf(id, title), customTags: tags);
 
     /// <summary>WAMP0007 is found only once the whole compilation has been seen.</summary>
     public static readonly DiagnosticDescriptor DuplicateUriAcrossContractsEnd = new(DuplicateUriAcrossContractsId, "Two contracts map to the same URI",
         DuplicateUriAcrossContracts.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true,
-        helpLinkUri: HelpLink + "-wamp0007", customTags: WellKnownDiagnosticTags.CompilationEnd);
+        helpLinkUri: DuplicateUriAcrossContracts.HelpLinkUri, customTags: WellKnownDiagnosticTags.CompilationEnd);
+
+    /// <summary>
+    /// The link to the heading "ID: Title" of docs/contracts.md, with the anchor GitHub gives a heading: lowercase, spaces
+    /// as '-', and every character other than a letter, a digit, '-' or '_' left out.
+    /// </summary>
+    public static string HelpLinkOf(string id, string title)
+    {
+        var anchor = new System.Text.StringBuilder();
+        foreach (char c in (id + ": " + title).ToLowerInvariant())
+        {
+            if (c == ' ') anchor.Append('-');
+            else if (char.IsLetterOrDigit(c) || c is '-' or '_') anchor.Append(c);
+        }
+        return HelpBase + anchor;
+    }
 }

@@ -223,7 +223,49 @@ internal static class ContractEmitter
         w.Line(GeneratedCode);
         w.Open($"internal static class {Mangle(spec.MetadataName)}_WampError");
         w.Line(ModuleInitializer);
-        w.Line($"internal static void Register() => {Registry}.RegisterError({Quote(spec.Uri)}, static error => new {spec.FullName}({(spec.FromPayload ? "error.Payload" : "")}));");
+        if (spec.Properties.Count == 0)
+        {
+            w.Line($"internal static void Register() => {Registry}.RegisterError({Quote(spec.Uri)}, static error => new {spec.FullName}({(spec.FromPayload ? "error.Payload" : "")}));");
+            w.Close();
+            return w.ToString();
+        }
+
+        // An error with data: the callee writes its properties as keyword arguments (after the message it was given), the
+        // caller rebuilds it from them:
+        //   RegisterError<X>("uri", static error => new X(ErrorData(error, "id", TypeInfo<int>())),
+        //       static exception => new WampPayloadBuilder().AddKeywordArgument("id", exception.Id, TypeInfo<int>()).Build());
+        string rebuild = spec.FromPayload
+            ? "error.Payload"
+            : string.Join(", ", spec.Arguments.Select(name => spec.Properties.First(p => p.Name == name))
+                .Select(p => $"{Runtime}.ErrorData(error, {Quote(p.JsonName)}, {Runtime}.TypeInfo<{p.Type}>())"));
+        w.Open("internal static void Register()");
+        w.Line($"{Registry}.RegisterError<{spec.FullName}>({Quote(spec.Uri)},");
+        w.Indent();
+        w.Line($"static error => new {spec.FullName}({rebuild}),");
+        w.Line($"static exception => new {PayloadBuilder}()");
+        w.Indent();
+        foreach (var p in spec.Properties)
+            w.Line($".AddKeywordArgument({Quote(p.JsonName)}, exception.@{p.Name}, {Runtime}.TypeInfo<{p.Type}>())");
+        w.Line(".Build());");
+        w.Outdent();
+        w.Outdent();
+        w.Close();
+        w.Close();
+        return w.ToString();
+    }
+
+    public static void EmitJsonContext(SourceProductionContext context, JsonContextSpec spec) =>
+        context.AddSource(HintName(spec.MetadataName) + ".WampJsonContext.g.cs", SourceText.From(GenerateJsonContext(spec), System.Text.Encoding.UTF8));
+
+    public static string GenerateJsonContext(JsonContextSpec spec)
+    {
+        // Default is the instance System.Text.Json's own generator declares on every context.
+        var w = Header();
+        w.Line($"/// <summary>Gives contract calls the JSON metadata of <see cref=\"{spec.FullName.Replace("global::", "")}\"/>, so they need no reflection.</summary>");
+        w.Line(GeneratedCode);
+        w.Open($"internal static class {Mangle(spec.MetadataName)}_WampJsonContext");
+        w.Line(ModuleInitializer);
+        w.Line($"internal static void Register() => {Registry}.RegisterJsonContext({spec.FullName}.Default);");
         w.Close();
         return w.ToString();
     }

@@ -85,5 +85,17 @@ internal enum ParameterRole
 /// </summary>
 internal sealed record SkippedMemberSpec(string Name, string DiagnosticId, string Stub);
 
-/// <summary>A [WampError] exception type and how to re-create it.</summary>
-internal sealed record ErrorSpec(string FullName, string MetadataName, string Uri, bool FromPayload);
+/// <summary>A [WampError] exception type, the data it carries, and how to re-create it.</summary>
+internal sealed record ErrorSpec(
+    string FullName,
+    string MetadataName,
+    string Uri,
+    bool FromPayload,                               // rebuilt by its WampPayload constructor (else by Arguments, else parameterless)
+    EquatableArray<ErrorPropertySpec> Properties,   // written as keyword arguments, in declaration order
+    EquatableArray<string> Arguments);              // the data constructor's parameters, as property names; empty: none
+
+/// <summary>One property of a [WampError] exception: its name, keyword-argument name (camelCase) and global::-qualified type.</summary>
+internal sealed record ErrorPropertySpec(string Name, string JsonName, string Type);
+
+/// <summary>A JsonSerializerContext of the project, registered with the runtime so its metadata serves contract types.</summary>
+internal sealed record JsonContextSpec(string FullName, string MetadataName);

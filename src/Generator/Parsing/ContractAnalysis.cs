@@ -111,6 +111,9 @@ internal sealed class ContractAnalysis
                         {
                             byUri.Add(checkedMethod.Uri, method);
                             Methods.Add(checkedMethod);
+                            // A suggestion, not an error: the method is generated either way.
+                            if (Kind == ContractKind.Service && !checkedMethod.Parameters.Any(p => p.Role == ParameterRole.CancellationToken))
+                                Report(DiagnosticDescriptors.MissingCancellationToken, method, method.Name);
                             continue;
                         }
                     }
@@ -141,6 +144,8 @@ internal sealed class ContractAnalysis
                 : "Task, Task<T>, ValueTask, ValueTask<T> or IAsyncEnumerable<T>";
             Report(DiagnosticDescriptors.UnsupportedReturnType, method, method.Name, method.ReturnType.ToDisplayString(), allowed);
         }
+        if (result is not null && WireTypeRules.Problem(result, known) is { } resultProblem)
+            Report(DiagnosticDescriptors.UnsupportedWireType, method, "The result", method.Name, result.ToDisplayString(), resultProblem);
 
         int timeout = TimeoutOf(method, known, method.Name);
         bool idempotent = known.Find(method, known.IdempotentAttribute) is not null;
@@ -174,6 +179,11 @@ internal sealed class ContractAnalysis
                     parameters.Add(new CheckedParameter(parameter, ParameterRole.IdempotencyKeyGuid, -1));
                 else
                     Report(DiagnosticDescriptors.IdempotencyKeyType, parameter, parameter.Name, method.Name, parameter.Type.ToDisplayString());
+                continue;
+            }
+            if (WireTypeRules.Problem(parameter.Type, known) is { } typeProblem)
+            {
+                Report(DiagnosticDescriptors.UnsupportedWireType, parameter, $"Parameter '{parameter.Name}'", method.Name, parameter.Type.ToDisplayString(), typeProblem);
                 continue;
             }
             parameters.Add(new CheckedParameter(parameter, ParameterRole.Argument, wire++));
@@ -247,6 +257,49 @@ internal sealed class ContractAnalysis
         return result;
     }
 
+    /// <summary>
+    /// The data a [WampError] exception carries: its public instance properties, declared on it or on a base type below
+    /// WampException (Message, Uri, Payload and the rest of Exception's are not data).
+    /// </summary>
+    public static List<IPropertySymbol> ErrorData(INamedTypeSymbol type, KnownSymbols known)
+    {
+        var data = new List<IPropertySymbol>();
+        var names = new HashSet<string>(System.StringComparer.Ordinal);
+        for (var t = type; t is not null && !SymbolEqualityComparer.Default.Equals(t, known.WampException) && t.SpecialType != SpecialType.System_Object; t = t.BaseType)
+        {
+            if (t.ContainingNamespace?.ToDisplayString() == "System" && t.Name == "Exception") break;
+            foreach (var member in t.GetMembers())
+                if (member is IPropertySymbol { IsStatic: false, IsIndexer: false, IsOverride: false, DeclaredAccessibility: Accessibility.Public, GetMethod.DeclaredAccessibility: Accessibility.Public } property
+                    && names.Add(property.Name))
+                    data.Add(property);
+        }
+        return data;
+    }
+
+    /// <summary>
+    /// The public constructor that rebuilds the exception from its data: every parameter matches a data property by
+    /// name (ignoring case) and type; the one with the most parameters wins. Null when there is none.
+    /// </summary>
+    public static (IMethodSymbol Constructor, List<IPropertySymbol> Arguments)? DataConstructor(INamedTypeSymbol type, List<IPropertySymbol> data)
+    {
+        (IMethodSymbol, List<IPropertySymbol>)? best = null;
+        foreach (var constructor in type.InstanceConstructors)
+        {
+            if (constructor.DeclaredAccessibility != Accessibility.Public || constructor.Parameters.Length == 0) continue;
+            var arguments = new List<IPropertySymbol>();
+            foreach (var parameter in constructor.Parameters)
+            {
+                var match = data.FirstOrDefault(p => string.Equals(p.Name, parameter.Name, System.StringComparison.OrdinalIgnoreCase)
+                    && SymbolEqualityComparer.Default.Equals(p.Type, parameter.Type));
+                if (match is null) break;
+                arguments.Add(match);
+            }
+            if (arguments.Count == constructor.Parameters.Length && (best is null || arguments.Count > best.Value.Item2.Count))
+                best = (constructor, arguments);
+        }
+        return best;
+    }
+
     /// <summary>Checks a [WampError] exception type.</summary>
     public static List<ContractProblem> AnalyzeError(INamedTypeSymbol type, AttributeData attribute, KnownSymbols known, out bool fromPayload, out string? uri)
     {
@@ -267,8 +320,13 @@ internal sealed class ContractAnalysis
         var constructors = type.InstanceConstructors.Where(c => c.DeclaredAccessibility == Accessibility.Public).ToList();
         fromPayload = constructors.Any(c => c.Parameters.Length == 1 && SymbolEqualityComparer.Default.Equals(c.Parameters[0].Type, known.WampPayload));
         bool parameterless = constructors.Any(c => c.Parameters.Length == 0);
-        if (!fromPayload && !parameterless)
+        var data = ErrorData(type, known);
+        if (!fromPayload && !parameterless && DataConstructor(type, data) is null)
             problems.Add(new ContractProblem(DiagnosticDescriptors.ErrorTypeConstructor, location, new object?[] { type.Name, type.Name }));
+        foreach (var property in data)
+            if (WireTypeRules.Problem(property.Type, known) is { } typeProblem)
+                problems.Add(new ContractProblem(DiagnosticDescriptors.UnsupportedWireType, property.Locations.FirstOrDefault(),
+                    new object?[] { $"Property '{property.Name}'", type.Name, property.Type.ToDisplayString(), typeProblem }));
         return problems;
     }
 }

@@ -8,6 +8,7 @@ internal sealed class KnownSymbols
     public const string WampServiceAttribute = "WampContracts.WampServiceAttribute";
     public const string WampEventsAttribute = "WampContracts.WampEventsAttribute";
     public const string WampErrorAttribute = "WampContracts.WampErrorAttribute";
+    public const string JsonSerializableAttribute = "System.Text.Json.Serialization.JsonSerializableAttribute";
 
     public KnownSymbols(Compilation compilation)
     {
@@ -18,6 +19,12 @@ internal sealed class KnownSymbols
         AsyncEnumerable = compilation.GetTypeByMetadataName("System.Collections.Generic.IAsyncEnumerable`1");
         CancellationToken = compilation.GetTypeByMetadataName("System.Threading.CancellationToken");
         Guid = compilation.GetTypeByMetadataName("System.Guid");
+        Stream = compilation.GetTypeByMetadataName("System.IO.Stream");
+        JsonPolymorphic = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonPolymorphicAttribute");
+        JsonDerivedType = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonDerivedTypeAttribute");
+        JsonSerializerContext = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonSerializerContext");
+        JsonSerializable = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonSerializableAttribute");
+        JsonSourceGenerationOptions = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonSourceGenerationOptionsAttribute");
         WampException = compilation.GetTypeByMetadataName("WampContracts.WampException");
         WampPayload = compilation.GetTypeByMetadataName("WampContracts.WampPayload");
         ProcedureAttribute = compilation.GetTypeByMetadataName("WampContracts.WampProcedureAttribute");
@@ -80,6 +87,12 @@ internal sealed class KnownSymbols
     public INamedTypeSymbol? AsyncEnumerable { get; }
     public INamedTypeSymbol? CancellationToken { get; }
     public INamedTypeSymbol? Guid { get; }
+    public INamedTypeSymbol? Stream { get; }
+    public INamedTypeSymbol? JsonPolymorphic { get; }
+    public INamedTypeSymbol? JsonDerivedType { get; }
+    public INamedTypeSymbol? JsonSerializerContext { get; }
+    public INamedTypeSymbol? JsonSerializable { get; }
+    public INamedTypeSymbol? JsonSourceGenerationOptions { get; }
     public INamedTypeSymbol? WampException { get; }
     public INamedTypeSymbol? WampPayload { get; }
     public INamedTypeSymbol? ProcedureAttribute { get; }

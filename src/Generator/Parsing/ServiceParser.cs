@@ -54,7 +54,31 @@ internal static class ServiceParser
         var known = Known(context.SemanticModel.Compilation);
         var problems = ContractAnalysis.AnalyzeError(type, context.Attributes[0], known, out bool fromPayload, out string? uri);
         if (problems.Count > 0 || uri is null || type.IsAbstract || type.IsGenericType) return null;
-        return new ErrorSpec(type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), MetadataName(type), uri, fromPayload);
+        var data = ContractAnalysis.ErrorData(type, known);
+        var properties = data.Select(p => new ErrorPropertySpec(p.Name, JsonName(p, known), p.Type.ToDisplayString(TypeFormat))).ToEquatableArray();
+        var arguments = ContractAnalysis.DataConstructor(type, data) is { } constructor
+            ? constructor.Arguments.Select(p => p.Name).ToEquatableArray()
+            : EquatableArray<string>.Empty;
+        // A data constructor wins: the payload constructor stays for errors built by hand.
+        return new ErrorSpec(type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), MetadataName(type), uri, fromPayload && arguments.Count == 0, properties, arguments);
+    }
+
+    /// <summary>The keyword-argument name of an error property: [JsonPropertyName], else camelCase as the runtime's options write it.</summary>
+    private static string JsonName(IPropertySymbol property, KnownSymbols known) =>
+        known.Find(property, known.JsonPropertyName) is { ConstructorArguments.Length: 1 } a && a.ConstructorArguments[0].Value is string name
+            ? name
+            : WireTypeParser.CamelCase(property.Name);
+
+    /// <summary>A JsonSerializerContext the generated code can name (not private, not generic), in a project that uses WampContracts.</summary>
+    public static JsonContextSpec? ParseJsonContext(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        if (context.TargetSymbol is not INamedTypeSymbol type || type.IsGenericType) return null;
+        cancellationToken.ThrowIfCancellationRequested();
+        var known = Known(context.SemanticModel.Compilation);
+        if (known.ServiceAttribute is null || !JsonMetadataCoverage.IsContext(type, known)) return null;
+        for (ISymbol? t = type; t is INamedTypeSymbol named; t = named.ContainingType)
+            if (named.DeclaredAccessibility is Accessibility.Private or Accessibility.Protected or Accessibility.ProtectedAndInternal) return null;
+        return new JsonContextSpec(type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), MetadataName(type));
     }
 
     private static ProcedureSpec ToSpec(CheckedMethod method, WireTypeParser? wire, CancellationToken cancellationToken)

@@ -5,7 +5,8 @@ namespace WampContracts;
 /// and a callee stub (<c>session.RegisterAsync&lt;T&gt;(implementation)</c>). Each method is a procedure whose URI
 /// is <paramref name="prefix"/> + <c>.</c> + the method name in snake_case, without an <c>Async</c> suffix.
 /// </summary>
-[AttributeUsage(AttributeTargets.Interface, Inherited = false)]
+// Allowed on classes and structs too, so that the analyzer, not the compiler, reports the mistake with its fix (WAMP0001).
+[AttributeUsage(AttributeTargets.Interface | AttributeTargets.Class | AttributeTargets.Struct, Inherited = false)]
 public sealed class WampServiceAttribute(string prefix) : Attribute
 {
     public string Prefix { get; } = prefix;
@@ -16,7 +17,8 @@ public sealed class WampServiceAttribute(string prefix) : Attribute
 /// and a subscriber dispatcher (<c>session.SubscribeAsync&lt;T&gt;(handler)</c>). Each method is a topic named like
 /// a <see cref="WampServiceAttribute"/> procedure.
 /// </summary>
-[AttributeUsage(AttributeTargets.Interface, Inherited = false)]
+// Allowed on classes and structs too, so that the analyzer, not the compiler, reports the mistake with its fix (WAMP0001).
+[AttributeUsage(AttributeTargets.Interface | AttributeTargets.Class | AttributeTargets.Struct, Inherited = false)]
 public sealed class WampEventsAttribute(string prefix) : Attribute
 {
     public string Prefix { get; } = prefix;

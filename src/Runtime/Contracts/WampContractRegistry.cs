@@ -23,8 +23,50 @@ public static class WampContractRegistry
         where T : class =>
         Events[typeof(T)] = new Binding<T>(createPublisher, subscribe);
 
+    private static readonly ConcurrentDictionary<Type, Func<WampException, WampPayload>> ErrorWriters = new();
+
     /// <summary>Maps an error URI to a factory that rebuilds the contract's exception type from the received error.</summary>
     public static void RegisterError(string uri, Func<WampException, WampException> create) => Errors[uri] = create;
+
+    /// <summary>
+    /// Maps an error URI to a factory that rebuilds <typeparamref name="T"/> from the received error, and <typeparamref name="T"/>
+    /// to how its data is written as keyword arguments: <see cref="WampException.Payload"/> of such an exception then holds
+    /// those, after the positional arguments it was given (its message).
+    /// </summary>
+    public static void RegisterError<T>(string uri, Func<WampException, WampException> create, Func<T, WampPayload> write) where T : WampException
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        Errors[uri] = create;
+        ErrorWriters[typeof(T)] = e => write((T)e);
+    }
+
+    /// <summary>
+    /// The payload generated code writes for <paramref name="error"/>'s type; null when it writes none, or when writing
+    /// fails (a property that cannot be serialized): the error then still travels, with the payload it was given.
+    /// </summary>
+    internal static WampPayload? Write(WampException error)
+    {
+        if (!ErrorWriters.TryGetValue(error.GetType(), out var write)) return null;
+        try
+        {
+            // The positional arguments the exception was given (its message), the keyword arguments its properties.
+            return new WampPayload(error.GivenPayload.ArgumentsJson, write(error).KeywordArgumentsJson);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Adds a project's source-generated JSON metadata to <see cref="WampJson.DefaultOptions"/>, which generated code
+    /// uses unless the session has options of its own: with it, contract types need no reflection (trimming, Native AOT).
+    /// </summary>
+    public static void RegisterJsonContext(System.Text.Json.Serialization.Metadata.IJsonTypeInfoResolver context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        WampTypeInfoResolver.Add(context);
+    }
 
     internal static Binding<T>? FindService<T>() where T : class => Services.TryGetValue(typeof(T), out var b) ? (Binding<T>)b : null;
 

@@ -24,6 +24,12 @@ public static class WampContractRuntime
     public static JsonTypeInfo<T> TypeInfo<T>(WampSession session) =>
         (JsonTypeInfo<T>)session.Options.JsonSerializerOptions.GetTypeInfo(typeof(T));
 
+    /// <summary>The default options' JSON metadata for <typeparamref name="T"/>: how the data of [WampError] exceptions is written and read.</summary>
+    public static JsonTypeInfo<T> TypeInfo<T>() => (JsonTypeInfo<T>)WampJson.DefaultOptions.GetTypeInfo(typeof(T));
+
+    /// <summary>A [WampError] exception's property, read back from the keyword argument <paramref name="name"/> (default when missing).</summary>
+    public static T ErrorData<T>(WampException error, string name, JsonTypeInfo<T> type) => error.Payload.GetKeywordArgument(name, type, default!);
+
     /// <summary>Calls a procedure and reads its first positional result as <typeparamref name="T"/>.</summary>
     public static async Task<T> CallAsync<T>(WampSession session, WampMethodDescriptor method, WampPayload arguments, JsonTypeInfo<T> resultType,
         string? idempotencyKey, CancellationToken cancellationToken)
