@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using WampContracts.Protocol;
@@ -17,8 +18,13 @@ public sealed class WampInvocation : ITimed
     private readonly CancellationTokenSource _cts = new();
     private volatile string? _interruptMode;
 
-    internal WampInvocation(WampSession session, WampSession.Connection connection, long requestId, string procedure, in WampMessage message)
+    private readonly CallMetadata.Carried _carried;
+    private Dictionary<string, object?>? _items;
+
+    internal WampInvocation(WampSession session, WampSession.Connection connection, long requestId, string procedure, in WampMessage message,
+        WampMethodDescriptor? method = null)
     {
+        Method = method;
         _session = session;
         Connection = connection;
         RequestId = requestId;
@@ -28,7 +34,7 @@ public sealed class WampInvocation : ITimed
         ReceiveProgress = message.Dict.GetBool("receive_progress"u8);
         Caller = message.Dict.GetInt64("caller"u8);
         CallerAuthId = message.Dict.GetString("caller_authid"u8);
-        var carried = CallMetadata.FromPayload(message.Payload);
+        var carried = _carried = CallMetadata.FromPayload(message.Payload);
         // Whatever the peer sent (10^15 ms, a negative number, a float), the limit is a valid span or none.
         Timeout = TimeLimit.FromWireMilliseconds(message.Dict.GetInt64("timeout"u8) is > 0 and var ms ? ms : carried.TimeoutMs);
         IdempotencyKey = message.Dict.GetString(CallMetadata.IdempotencyKeyOption) ?? carried.IdempotencyKey;
@@ -70,7 +76,42 @@ public sealed class WampInvocation : ITimed
     /// <summary>The caller's session id, when the dealer disclosed it.</summary>
     public long? Caller { get; }
 
+    /// <summary>The caller's <c>authid</c>, when the dealer disclosed the caller.</summary>
     public string? CallerAuthId { get; }
+
+    /// <summary>The caller's <c>authrole</c>, when the dealer disclosed the caller.</summary>
+    public string? CallerAuthRole => Details.GetString("caller_authrole"u8);
+
+    /// <summary>The contract method, when a generated callee stub registered the procedure; null otherwise.</summary>
+    public WampMethodDescriptor? Method { get; }
+
+    /// <summary>Which attempt of the caller's call this is: 1 unless the caller retried (<c>x_attempt</c>).</summary>
+    public int Attempt => (int)Math.Clamp(Details.GetInt64(CallMetadata.AttemptOption) ?? _carried.Attempt ?? 1, 1, int.MaxValue);
+
+    /// <summary>What remains of the caller's time limit (<see cref="Timeout"/>) now; null when the caller set none.</summary>
+    public TimeSpan? RemainingTime => Timeout is { } budget
+        ? TimeSpan.FromTicks(Math.Max(0, (budget - _session.Options.TimeProvider.GetElapsedTime(Arrived)).Ticks))
+        : null;
+
+    /// <summary>
+    /// A string the caller attached to the call (<see cref="WampCallContext"/>, <see cref="WampOutgoingCall.Metadata"/>),
+    /// by its <c>x_</c> key: from the INVOCATION details, or from the payload carrier when the router drops custom options.
+    /// </summary>
+    public string? GetMetadata(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        byte[] name = System.Text.Encoding.UTF8.GetBytes(key);
+        return Details.GetString(name) ?? _carried.Metadata.GetString(name);
+    }
+
+    /// <summary>Data that invocation interceptors leave for the handler (and each other), for this invocation only.</summary>
+    public IDictionary<string, object?> Items => _items ??= new Dictionary<string, object?>(StringComparer.Ordinal);
+
+    /// <summary>The caller's W3C trace context, from the details or the payload carrier.</summary>
+    internal (string? Parent, string? State) TraceContext =>
+        Details.GetString(CallMetadata.TraceParentOption) is { } parent
+            ? (parent, Details.GetString(CallMetadata.TraceStateOption))
+            : (_carried.TraceParent, _carried.TraceState);
 
     /// <summary>The time limit the dealer forwarded (<c>Details.timeout</c>), if any; the handler's token fires when it passes.</summary>
     public TimeSpan? Timeout { get; }
@@ -121,8 +162,10 @@ public sealed partial class WampSession
     private readonly ConcurrentDictionary<long, RegisteredProcedure> _registrations = new();
     private readonly ConcurrentDictionary<RegisteredProcedure, byte> _procedures = new();
 
-    internal sealed class RegisteredProcedure(string procedure, WampProcedureHandler handler, WampRegisterOptions options)
+    internal sealed class RegisteredProcedure(string procedure, WampProcedureHandler handler, WampRegisterOptions options, WampMethodDescriptor? method = null)
     {
+        public WampMethodDescriptor? Method { get; } = method;
+
         public string Procedure { get; } = procedure;
         public WampProcedureHandler Handler { get; } = handler;
         public WampRegisterOptions Options { get; } = options;
@@ -136,14 +179,18 @@ public sealed partial class WampSession
     /// Handlers run on the thread pool, never on the session's reader, so a slow handler delays no other message.
     /// </summary>
     /// <exception cref="WampException">The dealer refused, e.g. <c>wamp.error.procedure_already_exists</c>.</exception>
-    public async Task<WampRegistration> RegisterAsync(string procedure, WampProcedureHandler handler, WampRegisterOptions? options = null, CancellationToken cancellationToken = default)
+    public Task<WampRegistration> RegisterAsync(string procedure, WampProcedureHandler handler, WampRegisterOptions? options = null, CancellationToken cancellationToken = default) =>
+        RegisterAsync(procedure, handler, options, method: null, cancellationToken);
+
+    internal async Task<WampRegistration> RegisterAsync(string procedure, WampProcedureHandler handler, WampRegisterOptions? options, WampMethodDescriptor? method,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(handler);
         options ??= WampRegisterOptions.Default;
         bool pattern = options.Match != WampMatch.Exact;
         if (!WampUris.IsValidLoose(procedure, allowEmptyComponents: options.Match == WampMatch.Wildcard, allowEmptyLast: pattern))
             throw new ArgumentException($"'{procedure}' is not a valid procedure URI.", nameof(procedure));
-        var registered = new RegisteredProcedure(procedure, handler, options);
+        var registered = new RegisteredProcedure(procedure, handler, options, method);
         await RegisterOnConnectionAsync(registered, cancellationToken).ConfigureAwait(false);
         _procedures[registered] = 0;
         return new WampRegistration(this, registered);
@@ -188,7 +235,7 @@ public sealed partial class WampSession
                 WampPayload.FromMessage($"this session has no registration {m.Id2}"));
             return;
         }
-        var invocation = new WampInvocation(this, connection, requestId, registration.Procedure, m);
+        var invocation = new WampInvocation(this, connection, requestId, registration.Procedure, m, registration.Method);
         if (!connection.Invocations.TryAdd(requestId, invocation))
         {
             // The first invocation with this id keeps running; the router learns its id was reused.
@@ -214,7 +261,11 @@ public sealed partial class WampSession
             using var deadline = invocation.Timeout is { } budget ? WampDeadline.Within(budget - time.GetElapsedTime(invocation.Arrived), time) : null;
             // Work whose time ran out while it waited to start is not started at all.
             cts.Token.ThrowIfCancellationRequested();
-            WampPayload result = await handler(invocation, cts.Token).ConfigureAwait(false);
+            // The handler (and the interceptors around it) can read their invocation: WampInvocationContext.Current.
+            WampInvocationContext.Set(invocation);
+            WampPayload result = _options.InvocationInterceptors.Count == 0 && !WampTelemetry.InvocationsObserved
+                ? await handler(invocation, cts.Token).ConfigureAwait(false)
+                : await InvokeObservedAsync(invocation, handler, cts.Token).ConfigureAwait(false);
             connection.Sender.TryEnqueue(WampFrameWriter.Start(WampMessageType.Yield).Id(invocation.RequestId).EmptyDict().Payload(result).ToFrame());
         }
         catch (WampException e)
@@ -245,12 +296,49 @@ public sealed partial class WampSession
         }
     }
 
+    /// <summary>A server span (child of the caller's, carried in the details) and the call metrics around the interceptors and the handler.</summary>
+    private async ValueTask<WampPayload> InvokeObservedAsync(WampInvocation invocation, WampProcedureHandler handler, CancellationToken cancellationToken)
+    {
+        var method = invocation.Method;
+        Activity? activity = null;
+        if (WampTelemetry.Source.HasListeners())
+        {
+            var (parent, state) = invocation.TraceContext;
+            ActivityContext.TryParse(parent, state, isRemote: true, out var parentContext);
+            activity = WampTelemetry.Start(WampTelemetry.SpanName(method, invocation.Procedure), ActivityKind.Server, parentContext, method,
+                WampTelemetry.Procedure, invocation.Procedure);
+            if (activity is { IsAllDataRequested: true } && invocation.Attempt > 1) activity.SetTag(WampTelemetry.Attempt, invocation.Attempt);
+        }
+        var outcome = WampTelemetry.Tags(method, invocation.Procedure);
+        try
+        {
+            return await InterceptInvocation(invocation, handler, 0, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            WampTelemetry.Fail(activity, e, ref outcome);
+            throw;
+        }
+        finally
+        {
+            WampTelemetry.ServerDuration.Record(_options.TimeProvider.GetElapsedTime(invocation.Arrived).TotalSeconds, outcome);
+            activity?.Dispose();
+        }
+    }
+
+    private ValueTask<WampPayload> InterceptInvocation(WampInvocation invocation, WampProcedureHandler handler, int index, CancellationToken cancellationToken)
+    {
+        var interceptors = _options.InvocationInterceptors;
+        if (index == interceptors.Count) return handler(invocation, cancellationToken);
+        return interceptors[index].InvokeAsync(invocation, (i, token) => InterceptInvocation(i, handler, index + 1, token), cancellationToken);
+    }
+
     private static WampPayload ErrorDetails(Exception e)
     {
-        // The exception's type and message only: a stack trace or file path never leaves the process.
+        // The exception's type and message only: a stack trace, inner exception or file path never leaves the process.
         var text = WampRuntimeJsonContext.Default.String;
         return new WampPayloadBuilder()
-            .AddArgument(e.Message, text)
+            .AddArgument(ExceptionText.WithoutPaths(e.Message), text)
             .AddKeywordArgument("exception", e.GetType().FullName, text)
             .Build();
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -39,12 +40,65 @@ public sealed partial class WampSession
     /// <exception cref="WampException">The callee or the router answered with ERROR.</exception>
     /// <exception cref="WampConnectionException">The session closed or was lost before the answer arrived.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired; a CANCEL was sent to the router.</exception>
-    public Task<WampResult> CallAsync(string procedure, WampPayload payload = default, WampCallOptions? options = null, CancellationToken cancellationToken = default)
+    public Task<WampResult> CallAsync(string procedure, WampPayload payload = default, WampCallOptions? options = null, CancellationToken cancellationToken = default) =>
+        CallAsync(procedure, payload, options, method: null, attempt: 1, cancellationToken);
+
+    /// <summary>One attempt of a call: through the interceptors and telemetry when there are any, else straight to the wire.</summary>
+    internal Task<WampResult> CallAsync(string procedure, WampPayload payload, WampCallOptions? options, WampMethodDescriptor? method, int attempt, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<WampResult>(cancellationToken);
-        var call = new PendingCall(this, procedure, options ?? WampCallOptions.Default, cancellationToken, stream: false);
-        StartCall(call, payload, receiveProgress: false);
+        options ??= WampCallOptions.Default;
+        // The common case allocates nothing for interception or telemetry.
+        if (_options.CallInterceptors.Count == 0 && !WampTelemetry.CallsObserved)
+            return SendCall(procedure, payload, options, attempt, WampCallContext.Current, cancellationToken);
+        return CallObservedAsync(new WampOutgoingCall(this, procedure, payload, options, method, attempt), cancellationToken);
+    }
+
+    private Task<WampResult> SendCall(string procedure, WampPayload payload, WampCallOptions options, int attempt,
+        IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<WampResult>(cancellationToken);
+        var call = new PendingCall(this, procedure, options, cancellationToken, stream: false);
+        StartCall(call, payload, receiveProgress: false, attempt, metadata);
         return call.Task;
+    }
+
+    /// <summary>A client span and the call metrics around the interceptors and the CALL (one attempt).</summary>
+    private async Task<WampResult> CallObservedAsync(WampOutgoingCall call, CancellationToken cancellationToken)
+    {
+        var method = call.Method;
+        using var activity = WampTelemetry.Start(WampTelemetry.SpanName(method, call.Procedure), ActivityKind.Client, default, method,
+            WampTelemetry.Procedure, call.Procedure);
+        if (activity is { IsAllDataRequested: true } && (method is not null || call.Attempt > 1)) activity.SetTag(WampTelemetry.Attempt, call.Attempt);
+        var tags = WampTelemetry.Tags(method, call.Procedure);
+        bool counted = WampTelemetry.ActiveCalls.Enabled;
+        if (counted) WampTelemetry.ActiveCalls.Add(1, tags);
+        var time = _options.TimeProvider;
+        long started = time.GetTimestamp();
+        var outcome = tags;
+        try
+        {
+            return await InterceptCall(call, 0, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            WampTelemetry.Fail(activity, e, ref outcome);
+            if (e is WampTimeoutException) WampTelemetry.Timeouts.Add(1, tags);
+            throw;
+        }
+        finally
+        {
+            if (counted) WampTelemetry.ActiveCalls.Add(-1, tags);
+            WampTelemetry.ClientDuration.Record(time.GetElapsedTime(started).TotalSeconds, outcome);
+        }
+    }
+
+    private Task<WampResult> InterceptCall(WampOutgoingCall call, int index, CancellationToken cancellationToken)
+    {
+        var interceptors = _options.CallInterceptors;
+        if (index == interceptors.Count)
+            return SendCall(call.Procedure, call.Payload, call.Options ?? WampCallOptions.Default, call.Attempt, call.MetadataOrNull, cancellationToken);
+        return interceptors[index].CallAsync(call, (next, token) => InterceptCall(next, index + 1, token), cancellationToken);
     }
 
     /// <summary>
@@ -56,7 +110,7 @@ public sealed partial class WampSession
     {
         cancellationToken.ThrowIfCancellationRequested();
         var call = new PendingCall(this, procedure, options ?? WampCallOptions.Default, cancellationToken, stream: true);
-        StartCall(call, payload, receiveProgress: true);
+        StartCall(call, payload, receiveProgress: true, attempt: 1, WampCallContext.Current);
         try
         {
             await foreach (var item in call.Stream!.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
@@ -73,7 +127,7 @@ public sealed partial class WampSession
         }
     }
 
-    private void StartCall(PendingCall call, WampPayload payload, bool receiveProgress)
+    private void StartCall(PendingCall call, WampPayload payload, bool receiveProgress, int attempt, IReadOnlyDictionary<string, string>? metadata)
     {
         if (!WampUris.IsValidLoose(call.Procedure))
             throw new ArgumentException($"'{call.Procedure}' is not a valid procedure URI.", "procedure");
@@ -84,8 +138,11 @@ public sealed partial class WampSession
         long id = NextRequestId();
         call.RequestId = id;
         var w = WampFrameWriter.Start(WampMessageType.Call).Id(id);
-        WriteCallOptions(w.Json, call.Options, receiveProgress, limit);
-        if (_options.MetadataInPayload) payload = CallMetadata.AddToPayload(payload, call.Options.IdempotencyKey, limit);
+        // The caller's trace context (its own activity or the application's) travels with the call, and so does metadata.
+        var (traceParent, traceState) = CallExtras.CurrentTraceContext();
+        var extras = new CallExtras { TraceParent = traceParent, TraceState = traceState, Attempt = attempt, Metadata = metadata };
+        WriteCallOptions(w.Json, call.Options, receiveProgress, limit, extras);
+        if (_options.MetadataInPayload) payload = CallMetadata.AddToPayload(payload, call.Options.IdempotencyKey, limit, extras);
         var frame = w.String(call.Procedure).Payload(payload).ToFrame();
 
         // IMPORTANT: the entry goes into the table before the CALL is queued, so an answer can never miss it.
@@ -117,7 +174,7 @@ public sealed partial class WampSession
         return limit;
     }
 
-    private static void WriteCallOptions(Utf8JsonWriter w, WampCallOptions options, bool receiveProgress, TimeSpan? limit)
+    private static void WriteCallOptions(Utf8JsonWriter w, WampCallOptions options, bool receiveProgress, TimeSpan? limit, in CallExtras extras)
     {
         w.WriteStartObject();
         if (receiveProgress) w.WriteBoolean("receive_progress"u8, true);
@@ -134,6 +191,9 @@ public sealed partial class WampSession
                 w.WriteRawValue(json);
             }
         }
+        if (extras.Metadata is { } metadata)
+            foreach (var key in metadata.Keys) WampCallContext.CheckKey(key);
+        extras.WriteOptions(w);
         w.WriteEndObject();
     }
 

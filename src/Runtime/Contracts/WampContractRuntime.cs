@@ -60,7 +60,7 @@ public static class WampContractRuntime
             {
                 // A session that is reconnecting gets the chance to finish first (bounded), instead of failing the attempt.
                 await WaitForConnectionAsync(session, method, options, cancellationToken).ConfigureAwait(false);
-                var result = await session.CallAsync(method.Uri, arguments, options, cancellationToken).ConfigureAwait(false);
+                var result = await session.CallAsync(method.Uri, arguments, options, method, attempt, cancellationToken).ConfigureAwait(false);
                 session.RetryThrottle.OnSuccess();
                 return result;
             }
@@ -71,6 +71,7 @@ public static class WampContractRuntime
                 var backoff = policy.BackoffBefore(attempt);
                 if (WampDeadline.Remaining is { } remaining && remaining <= backoff) throw Final(e, method, time.GetElapsedTime(started), attempt);
                 if (backoff > TimeSpan.Zero) await Task.Delay(backoff, time, cancellationToken).ConfigureAwait(false);
+                if (WampTelemetry.Retries.Enabled) WampTelemetry.Retries.Add(1, WampTelemetry.Tags(method, method.Uri));
             }
             catch (WampException e)
             {
@@ -158,7 +159,7 @@ public static class WampContractRuntime
 
     /// <summary>Publishes one event of an events contract.</summary>
     public static async Task PublishAsync(WampSession session, WampMethodDescriptor method, WampPayload arguments, CancellationToken cancellationToken) =>
-        await session.PublishAsync(method.Uri, arguments, null, cancellationToken).ConfigureAwait(false);
+        await session.PublishAsync(method.Uri, arguments, null, method, cancellationToken).ConfigureAwait(false);
 
     /// <summary>Registers every procedure of a callee stub; disposing the result unregisters them all.</summary>
     public static Task<IAsyncDisposable> RegisterAsync(WampSession session, IReadOnlyList<WampProcedureBinding> procedures, CancellationToken cancellationToken) =>
@@ -167,13 +168,13 @@ public static class WampContractRuntime
             // Only methods with effects are deduplicated: one without side effects fingerprints and stores nothing,
             // even when a caller sends a key.
             var handler = p.Method.Idempotent || p.Method.IdempotencyKeyParameter >= 0 ? Deduplicated(session, p.Method, p.Handler) : p.Handler;
-            return (IAsyncDisposable)await session.RegisterAsync(p.Method.Uri, handler, null, ct).ConfigureAwait(false);
+            return (IAsyncDisposable)await session.RegisterAsync(p.Method.Uri, handler, null, p.Method, ct).ConfigureAwait(false);
         }, cancellationToken);
 
     /// <summary>Subscribes every topic of a subscriber dispatcher; disposing the result unsubscribes them all.</summary>
     public static Task<IAsyncDisposable> SubscribeAsync(WampSession session, IReadOnlyList<WampEventBinding> events, CancellationToken cancellationToken) =>
         WampContractHandle.AttachAllAsync(events, async (e, ct) =>
-            (IAsyncDisposable)await session.SubscribeAsync(e.Method.Uri, e.Handler, null, ct).ConfigureAwait(false), cancellationToken);
+            (IAsyncDisposable)await session.SubscribeAsync(e.Method.Uri, e.Handler, null, e.Method, ct).ConfigureAwait(false), cancellationToken);
 
     /// <summary>A callee's final result: one positional argument.</summary>
     public static WampPayload Result<T>(T value, JsonTypeInfo<T> type) => new WampPayloadBuilder().AddArgument(value, type).Build();
@@ -260,6 +261,7 @@ public static class WampContractRuntime
                 {
                     case IdempotencyClaimKind.Completed:
                         var outcome = claim.Outcome!;
+                        if (WampTelemetry.IdempotentReplays.Enabled) WampTelemetry.IdempotentReplays.Add(1, WampTelemetry.Tags(method, method.Uri));
                         if (outcome.IsError) throw new WampException(outcome.ErrorUri!, outcome.Payload);
                         return outcome.Payload;
                     case IdempotencyClaimKind.Mismatch:

@@ -1,0 +1,120 @@
+namespace WampContracts;
+
+/// <summary>The rest of a caller's pipeline: the next interceptor, or the CALL itself.</summary>
+public delegate Task<WampResult> WampCallContinuation(WampOutgoingCall call, CancellationToken cancellationToken);
+
+/// <summary>
+/// Wraps every outgoing call attempt of a session (generated proxies and <see cref="WampSession.CallAsync(string, WampPayload, WampCallOptions?, CancellationToken)"/>), the way a
+/// gRPC client interceptor does: it may read and add metadata, change the payload or options, answer without calling
+/// <c>next</c> (short-circuit), and observe the result or the error. Registered in
+/// <see cref="WampSessionOptions.CallInterceptors"/>; the first in the list runs outermost. A retried call passes
+/// through the interceptors once per attempt (<see cref="WampOutgoingCall.Attempt"/>). Streams
+/// (<see cref="WampSession.StreamAsync"/>) carry the ambient metadata but are not intercepted.
+/// </summary>
+public interface IWampCallInterceptor
+{
+    Task<WampResult> CallAsync(WampOutgoingCall call, WampCallContinuation next, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Wraps every invocation a session's registered procedures receive, the way an ASP.NET Core SignalR hub filter does:
+/// it runs with <see cref="WampInvocationContext.Current"/> set, may read the caller's metadata
+/// (<see cref="WampInvocation.GetMetadata"/>), leave data for the handler in <see cref="WampInvocation.Items"/>,
+/// answer without calling <c>next</c> (or throw a <see cref="WampException"/> to refuse), and observe the result or
+/// the error. Registered in <see cref="WampSessionOptions.InvocationInterceptors"/>; the first in the list runs outermost.
+/// </summary>
+public interface IWampInvocationInterceptor
+{
+    ValueTask<WampPayload> InvokeAsync(WampInvocation invocation, WampProcedureHandler next, CancellationToken cancellationToken);
+}
+
+/// <summary>One attempt of an outgoing call, as call interceptors see it.</summary>
+public sealed class WampOutgoingCall
+{
+    private Dictionary<string, string>? _metadata;
+
+    internal WampOutgoingCall(WampSession session, string procedure, WampPayload payload, WampCallOptions options, WampMethodDescriptor? method, int attempt)
+    {
+        Session = session;
+        Procedure = procedure;
+        Payload = payload;
+        Options = options;
+        Method = method;
+        Attempt = attempt;
+        if (WampCallContext.Current is { } ambient) _metadata = new Dictionary<string, string>(ambient, StringComparer.Ordinal);
+    }
+
+    public WampSession Session { get; }
+
+    /// <summary>The procedure URI called.</summary>
+    public string Procedure { get; }
+
+    /// <summary>The contract method, for calls of a generated proxy; null for <see cref="WampSession.CallAsync(string, WampPayload, WampCallOptions?, CancellationToken)"/>.</summary>
+    public WampMethodDescriptor? Method { get; }
+
+    /// <summary>1 for the first attempt; a retry of a generated proxy's call counts on.</summary>
+    public int Attempt { get; }
+
+    public WampPayload Payload { get; set; }
+
+    public WampCallOptions Options { get; set; }
+
+    /// <summary>
+    /// Metadata sent with this attempt as <c>x_</c>-prefixed CALL options (string values), pre-filled from the ambient
+    /// <see cref="WampCallContext"/>. The callee reads it with <see cref="WampInvocation.GetMetadata"/>.
+    /// </summary>
+    public IDictionary<string, string> Metadata => _metadata ??= new Dictionary<string, string>(StringComparer.Ordinal);
+
+    internal IReadOnlyDictionary<string, string>? MetadataOrNull => _metadata is { Count: > 0 } m ? m : null;
+}
+
+/// <summary>
+/// Per-call metadata from a caller: every call started inside the scope (generated proxies and
+/// <see cref="WampSession.CallAsync(string, WampPayload, WampCallOptions?, CancellationToken)"/>, on any session) carries the given <c>x_</c> keys as CALL options, which the
+/// router forwards to the callee (<see cref="WampInvocation.GetMetadata"/>). Scopes nest; an inner one adds to (and
+/// may replace keys of) the outer one.
+/// </summary>
+/// <example><code>
+/// using (WampCallContext.WithMetadata("x_tenant", "acme"))
+///     await conferences.Get(123, ct);
+/// </code></example>
+public static class WampCallContext
+{
+    private static readonly AsyncLocal<Dictionary<string, string>?> Ambient = new();
+
+    /// <exception cref="ArgumentException"><paramref name="key"/> does not start with <c>x_</c>.</exception>
+    public static IDisposable WithMetadata(string key, string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        CheckKey(key);
+        var next = Ambient.Value is { } outer ? new Dictionary<string, string>(outer, StringComparer.Ordinal) : new Dictionary<string, string>(StringComparer.Ordinal);
+        next[key] = value;
+        return AmbientScope.Enter(Ambient, next);
+    }
+
+    /// <summary>The metadata of the scope around the current code, if any.</summary>
+    public static IReadOnlyDictionary<string, string>? Current => Ambient.Value;
+
+    internal static void CheckKey(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        // WAMP's rule for implementation-specific keys (Autobahn checks ^x_([a-z][\da-z_]+)?$ too).
+        if (!key.StartsWith("x_", StringComparison.Ordinal) || key.Length < 3)
+            throw new ArgumentException($"Call metadata key '{key}' must start with 'x_'.", nameof(key));
+    }
+}
+
+/// <summary>The invocation the current code runs for, as WampSharp's <c>WampInvocationContext.Current</c>.</summary>
+public static class WampInvocationContext
+{
+    private static readonly AsyncLocal<WampInvocation?> Ambient = new();
+
+    /// <summary>
+    /// Inside a procedure handler (and the invocation interceptors around it): its invocation, with the procedure, the
+    /// caller's session id, <c>authid</c> and <c>authrole</c> (when the dealer discloses the caller), the remaining time,
+    /// idempotency key, attempt and metadata. Null elsewhere.
+    /// </summary>
+    public static WampInvocation? Current => Ambient.Value;
+
+    internal static void Set(WampInvocation? invocation) => Ambient.Value = invocation;
+}
