@@ -46,10 +46,12 @@ public sealed class CallContextUnitTests
     }
 
     [Fact]
-    public void Metadata_keys_must_start_with_x_()
+    public void Metadata_keys_are_x_then_lowercase_letters_digits_and_underscores()
     {
-        Assert.Throws<ArgumentException>(() => WampCallContext.WithMetadata("tenant", "acme"));
-        Assert.Throws<ArgumentException>(() => WampCallContext.WithMetadata("x_", "acme"));
+        foreach (var key in new[] { "tenant", "x_", "x_Tenant", "x_1tenant", "x_ten-ant" })
+            Assert.Throws<ArgumentException>(() => WampCallContext.WithMetadata(key, "acme"));
+        using var _ = WampCallContext.WithMetadata("x_tenant_2", "acme");
+        Assert.Equal("acme", WampCallContext.Current!["x_tenant_2"]);
     }
 
     [Fact]

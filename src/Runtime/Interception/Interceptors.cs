@@ -82,7 +82,7 @@ public static class WampCallContext
 {
     private static readonly AsyncLocal<Dictionary<string, string>?> Ambient = new();
 
-    /// <exception cref="ArgumentException"><paramref name="key"/> does not start with <c>x_</c>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="key"/> is not <c>x_</c> followed by lowercase letters, digits and <c>_</c>.</exception>
     public static IDisposable WithMetadata(string key, string value)
     {
         ArgumentNullException.ThrowIfNull(value);
@@ -98,9 +98,11 @@ public static class WampCallContext
     internal static void CheckKey(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        // WAMP's rule for implementation-specific keys (Autobahn checks ^x_([a-z][\da-z_]+)?$ too).
-        if (!key.StartsWith("x_", StringComparison.Ordinal) || key.Length < 3)
-            throw new ArgumentException($"Call metadata key '{key}' must start with 'x_'.", nameof(key));
+        // The shape Autobahn accepts for implementation-specific keys (^x_[a-z][a-z0-9_]*$), so every peer reads them.
+        bool valid = key.Length > 2 && key.StartsWith("x_", StringComparison.Ordinal) && char.IsAsciiLetterLower(key[2]);
+        for (int i = 3; valid && i < key.Length; i++) valid = char.IsAsciiLetterLower(key[i]) || char.IsAsciiDigit(key[i]) || key[i] == '_';
+        if (!valid)
+            throw new ArgumentException($"Call metadata key '{key}' must look like 'x_tenant': 'x_', then lowercase letters, digits and '_'.", nameof(key));
     }
 }
 
