@@ -18,7 +18,6 @@ public sealed class WampInvocation : ITimed
     private readonly CancellationTokenSource _cts = new();
     private volatile string? _interruptMode;
 
-    private readonly CallMetadata.Carried _carried;
     private Dictionary<string, object?>? _items;
 
     internal WampInvocation(WampSession session, WampSession.Connection connection, long requestId, string procedure, in WampMessage message,
@@ -34,7 +33,7 @@ public sealed class WampInvocation : ITimed
         ReceiveProgress = message.Dict.GetBool("receive_progress"u8);
         Caller = message.Dict.GetInt64("caller"u8);
         CallerAuthId = message.Dict.GetString("caller_authid"u8);
-        var carried = _carried = CallMetadata.FromPayload(message.Payload);
+        var carried = CallMetadata.FromPayload(message.Payload);
         // Whatever the peer sent (10^15 ms, a negative number, a float), the limit is a valid span or none.
         Timeout = TimeLimit.FromWireMilliseconds(message.Dict.GetInt64("timeout"u8) is > 0 and var ms ? ms : carried.TimeoutMs);
         IdempotencyKey = message.Dict.GetString(CallMetadata.IdempotencyKeyOption) ?? carried.IdempotencyKey;
@@ -86,7 +85,7 @@ public sealed class WampInvocation : ITimed
     public WampMethodDescriptor? Method { get; }
 
     /// <summary>Which attempt of the caller's call this is: 1 unless the caller retried (<c>x_attempt</c>).</summary>
-    public int Attempt => (int)Math.Clamp(Details.GetInt64(CallMetadata.AttemptOption) ?? _carried.Attempt ?? 1, 1, int.MaxValue);
+    public int Attempt => (int)Math.Clamp(Details.GetInt64(CallMetadata.AttemptOption) ?? Carried.Attempt ?? 1, 1, int.MaxValue);
 
     /// <summary>What remains of the caller's time limit (<see cref="Timeout"/>) now; null when the caller set none.</summary>
     public TimeSpan? RemainingTime => Timeout is { } budget
@@ -101,8 +100,11 @@ public sealed class WampInvocation : ITimed
     {
         ArgumentNullException.ThrowIfNull(key);
         byte[] name = System.Text.Encoding.UTF8.GetBytes(key);
-        return Details.GetString(name) ?? _carried.Metadata.GetString(name);
+        return Details.GetString(name) ?? Carried.Metadata.GetString(name);
     }
+
+    /// <summary>The payload carrier, read again when asked for (rarely): an invocation holds no copy of it.</summary>
+    private CallMetadata.Carried Carried => CallMetadata.FromPayload(Payload);
 
     /// <summary>Data that invocation interceptors leave for the handler (and each other), for this invocation only.</summary>
     public IDictionary<string, object?> Items => _items ??= new Dictionary<string, object?>(StringComparer.Ordinal);
@@ -111,7 +113,7 @@ public sealed class WampInvocation : ITimed
     internal (string? Parent, string? State) TraceContext =>
         Details.GetString(CallMetadata.TraceParentOption) is { } parent
             ? (parent, Details.GetString(CallMetadata.TraceStateOption))
-            : (_carried.TraceParent, _carried.TraceState);
+            : (Carried.TraceParent, Carried.TraceState);
 
     /// <summary>The time limit the dealer forwarded (<c>Details.timeout</c>), if any; the handler's token fires when it passes.</summary>
     public TimeSpan? Timeout { get; }
@@ -261,8 +263,10 @@ public sealed partial class WampSession
             using var deadline = invocation.Timeout is { } budget ? WampDeadline.Within(budget - time.GetElapsedTime(invocation.Arrived), time) : null;
             // Work whose time ran out while it waited to start is not started at all.
             cts.Token.ThrowIfCancellationRequested();
-            // The handler (and the interceptors around it) can read their invocation: WampInvocationContext.Current.
-            WampInvocationContext.Set(invocation);
+            // A generated stub's target (and any handler behind interceptors) reads its invocation from
+            // WampInvocationContext.Current. Setting an AsyncLocal allocates, so a plain handler, which is given the
+            // invocation as its parameter anyway, goes without.
+            if (invocation.Method is not null || _options.InvocationInterceptors.Count > 0) WampInvocationContext.Set(invocation);
             WampPayload result = _options.InvocationInterceptors.Count == 0 && !WampTelemetry.InvocationsObserved
                 ? await handler(invocation, cts.Token).ConfigureAwait(false)
                 : await InvokeObservedAsync(invocation, handler, cts.Token).ConfigureAwait(false);

@@ -112,7 +112,9 @@ public static class WampInvocationContext
     private static readonly AsyncLocal<WampInvocation?> Ambient = new();
 
     /// <summary>
-    /// Inside a procedure handler (and the invocation interceptors around it): its invocation, with the procedure, the
+    /// Inside the target of a generated callee stub (and the invocation interceptors around it; for a handler registered
+    /// with <see cref="WampSession.RegisterAsync(string, WampProcedureHandler, WampRegisterOptions?, CancellationToken)"/>,
+    /// which gets the invocation as its parameter, only when the session has interceptors): its invocation, with the procedure, the
     /// caller's session id, <c>authid</c> and <c>authrole</c> (when the dealer discloses the caller), the remaining time,
     /// idempotency key, attempt and metadata. Null elsewhere.
     /// </summary>
