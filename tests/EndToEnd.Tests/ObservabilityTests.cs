@@ -204,6 +204,50 @@ public sealed class ObservabilityTests : IAsyncLifetime
         Assert.All(attempts, s => Assert.Equal("timeout", s.GetTagItem("error.type")));
     }
 
+    [Fact]
+    public async Task A_publication_and_its_event_share_one_trace_through_the_router()
+    {
+        using var test = TestSource.StartActivity("test")!;
+        var consumed = new TaskCompletionSource<Activity>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == WampTelemetry.Name,
+            // This listener only waits for the consumer span's end; the tracer provider decides the sampling.
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.None,
+            ActivityStopped = a => { if (a.Kind == ActivityKind.Consumer && a.TraceId == test.TraceId) consumed.TrySetResult(a); },
+        };
+        ActivitySource.AddActivityListener(listener);
+        var seen = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var subscription = await _conferencesSession.SubscribeAsync<IConferenceEvents>(new DeletedEvents(seen));
+
+        await _caller.GetPublisher<IConferenceEvents>().Deleted(7, "gone").AsTask().WaitAsync(Bound);
+        Assert.Equal(7, await seen.Task.WaitAsync(Bound));
+        var consumer = await consumed.Task.WaitAsync(Bound);
+
+        _tracing.ForceFlush();
+        var producer = Assert.Single(SpansOf(test.TraceId), s => s.Kind == ActivityKind.Producer);
+        Assert.Equal(test.SpanId, producer.ParentSpanId);
+        Assert.Equal(producer.SpanId, consumer.ParentSpanId);
+        foreach (var span in new[] { producer, consumer })
+        {
+            Assert.Equal(ConferencesService.Replace("IConferences", "IConferenceEvents") + "/Deleted", span.DisplayName);
+            Assert.Equal("wamp", span.GetTagItem("rpc.system"));
+            Assert.Equal("Deleted", span.GetTagItem("rpc.method"));
+            Assert.Equal("com.example.conferences.deleted", span.GetTagItem("wamp.topic"));
+        }
+    }
+
+    private sealed class DeletedEvents(TaskCompletionSource<int> seen) : IConferenceEvents
+    {
+        public Task Updated(Conference conference) => Task.CompletedTask;
+
+        public ValueTask Deleted(int id, string? reason = null)
+        {
+            seen.TrySetResult(id);
+            return ValueTask.CompletedTask;
+        }
+    }
+
     private long HistogramCount(string name, string method)
     {
         long count = 0;
