@@ -256,78 +256,87 @@ public sealed partial class WampSession
         var connection = invocation.Connection;
         var cts = invocation.CancellationSource;
         var time = _options.TimeProvider;
+        // A server span and the call metrics when someone listens; the span is current for the handler, the calls it
+        // makes and what is logged about it, and it ends before the answer leaves (so it never outlives the caller's).
+        bool observed = WampTelemetry.InvocationsObserved;
+        Activity? activity = null;
         try
         {
             // The caller's budget becomes the handler's deadline: its token fires when the budget is spent, and
             // every call the handler makes shares what remains (deadline propagation without user code).
             using var deadline = invocation.Timeout is { } budget ? WampDeadline.Within(budget - time.GetElapsedTime(invocation.Arrived), time) : null;
+            if (observed && WampTelemetry.Source.HasListeners()) activity = StartInvocationActivity(invocation);
             // Work whose time ran out while it waited to start is not started at all.
             cts.Token.ThrowIfCancellationRequested();
             // A generated stub's target (and any handler behind interceptors) reads its invocation from
             // WampInvocationContext.Current. Setting an AsyncLocal allocates, so a plain handler, which is given the
             // invocation as its parameter anyway, goes without.
             if (invocation.Method is not null || _options.InvocationInterceptors.Count > 0) WampInvocationContext.Set(invocation);
-            WampPayload result = _options.InvocationInterceptors.Count == 0 && !WampTelemetry.InvocationsObserved
+            WampPayload result = _options.InvocationInterceptors.Count == 0
                 ? await handler(invocation, cts.Token).ConfigureAwait(false)
-                : await InvokeObservedAsync(invocation, handler, cts.Token).ConfigureAwait(false);
+                : await InterceptInvocation(invocation, handler, 0, cts.Token).ConfigureAwait(false);
+            EndInvocation(ref observed, invocation, activity, null, null);
             connection.Sender.TryEnqueue(WampFrameWriter.Start(WampMessageType.Yield).Id(invocation.RequestId).EmptyDict().Payload(result).ToFrame());
         }
         catch (WampException e)
         {
+            EndInvocation(ref observed, invocation, activity, e.Uri, e.Message);
             SendError(connection, WampMessageType.Invocation, invocation.RequestId, e.Uri, e.Payload);
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
             // An INTERRUPT or the forwarded timeout ended the work.
             string uri = invocation.InterruptMode is null && invocation.Timeout is not null ? WampUris.Timeout : WampUris.Canceled;
+            EndInvocation(ref observed, invocation, activity, uri, null);
             SendError(connection, WampMessageType.Invocation, invocation.RequestId, uri, WampPayload.Empty);
         }
         catch (Exception e)
         {
+            // Logged inside the span, so the record carries its trace.
+            _log.HandlerFailed(e, invocation.Procedure, invocation.RequestId);
+            EndInvocation(ref observed, invocation, activity, e.GetType().FullName ?? e.GetType().Name, e.Message);
             // Unexpected failures say nothing of the callee's internals unless the session opted in.
             var payload = _options.IncludeExceptionDetails
                 ? ErrorDetails(e)
                 : WampPayload.Empty;
             SendError(connection, WampMessageType.Invocation, invocation.RequestId, WampUris.RuntimeError, payload);
-            _log.HandlerFailed(e, invocation.Procedure, invocation.RequestId);
             ReportHandlerError(e);
         }
         finally
         {
+            EndInvocation(ref observed, invocation, activity, null, null); // a no-op unless something above threw first
             _timers.Cancel(invocation);
             connection.Invocations.TryRemove(new KeyValuePair<long, WampInvocation>(invocation.RequestId, invocation));
             cts.Dispose();
         }
     }
 
-    /// <summary>A server span (child of the caller's, carried in the details) and the call metrics around the interceptors and the handler.</summary>
-    private async ValueTask<WampPayload> InvokeObservedAsync(WampInvocation invocation, WampProcedureHandler handler, CancellationToken cancellationToken)
+    /// <summary>A server span, a child of the caller's span (trace context from the details or the payload carrier).</summary>
+    private static Activity? StartInvocationActivity(WampInvocation invocation)
     {
         var method = invocation.Method;
-        Activity? activity = null;
-        if (WampTelemetry.Source.HasListeners())
+        var (parent, state) = invocation.TraceContext;
+        ActivityContext.TryParse(parent, state, isRemote: true, out var parentContext);
+        var activity = WampTelemetry.Start(WampTelemetry.SpanName(method, invocation.Procedure), ActivityKind.Server, parentContext, method,
+            WampTelemetry.Procedure, invocation.Procedure);
+        if (activity is { IsAllDataRequested: true } && invocation.Attempt > 1) activity.SetTag(WampTelemetry.Attempt, invocation.Attempt);
+        return activity;
+    }
+
+    /// <summary>Ends an observed invocation once: its span (failed with <paramref name="errorType"/>, if any) and its duration.</summary>
+    private void EndInvocation(ref bool observed, WampInvocation invocation, Activity? activity, string? errorType, string? message)
+    {
+        if (!observed) return;
+        observed = false;
+        var tags = WampTelemetry.Tags(invocation.Method, invocation.Procedure);
+        if (errorType is not null)
         {
-            var (parent, state) = invocation.TraceContext;
-            ActivityContext.TryParse(parent, state, isRemote: true, out var parentContext);
-            activity = WampTelemetry.Start(WampTelemetry.SpanName(method, invocation.Procedure), ActivityKind.Server, parentContext, method,
-                WampTelemetry.Procedure, invocation.Procedure);
-            if (activity is { IsAllDataRequested: true } && invocation.Attempt > 1) activity.SetTag(WampTelemetry.Attempt, invocation.Attempt);
+            tags.Add(WampTelemetry.ErrorType, errorType);
+            activity?.SetStatus(ActivityStatusCode.Error, message);
+            activity?.SetTag(WampTelemetry.ErrorType, errorType);
         }
-        var outcome = WampTelemetry.Tags(method, invocation.Procedure);
-        try
-        {
-            return await InterceptInvocation(invocation, handler, 0, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            WampTelemetry.Fail(activity, e, ref outcome);
-            throw;
-        }
-        finally
-        {
-            WampTelemetry.ServerDuration.Record(_options.TimeProvider.GetElapsedTime(invocation.Arrived).TotalSeconds, outcome);
-            activity?.Dispose();
-        }
+        WampTelemetry.ServerDuration.Record(_options.TimeProvider.GetElapsedTime(invocation.Arrived).TotalSeconds, tags);
+        activity?.Dispose();
     }
 
     private ValueTask<WampPayload> InterceptInvocation(WampInvocation invocation, WampProcedureHandler handler, int index, CancellationToken cancellationToken)

@@ -175,6 +175,8 @@ public sealed class ObservabilityTests : IAsyncLifetime
         Assert.Equal("wamp.error.runtime_error", client.GetTagItem("error.type"));
         Assert.Equal(ActivityStatusCode.Error, server.Status);
         Assert.Equal(typeof(InvalidOperationException).FullName, server.GetTagItem("error.type"));
+        // The log record was written inside the server span: logs and traces correlate.
+        Assert.Equal((server.TraceId, server.SpanId), (record.TraceId, record.SpanId));
     }
 
     [Fact]
