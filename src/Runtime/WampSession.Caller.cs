@@ -97,7 +97,12 @@ public sealed partial class WampSession
     {
         var interceptors = _options.CallInterceptors;
         if (index == interceptors.Count)
-            return SendCall(call.Procedure, call.Payload, call.Options ?? WampCallOptions.Default, call.Attempt, call.MetadataOrNull, cancellationToken);
+        {
+            // Keys an interceptor added are checked before anything is written.
+            var metadata = call.MetadataOrNull;
+            if (metadata is not null) foreach (var key in metadata.Keys) WampCallContext.CheckKey(key);
+            return SendCall(call.Procedure, call.Payload, call.Options ?? WampCallOptions.Default, call.Attempt, metadata, cancellationToken);
+        }
         return interceptors[index].CallAsync(call, (next, token) => InterceptCall(next, index + 1, token), cancellationToken);
     }
 
@@ -191,9 +196,7 @@ public sealed partial class WampSession
                 w.WriteRawValue(json);
             }
         }
-        if (extras.Metadata is { } metadata)
-            foreach (var key in metadata.Keys) WampCallContext.CheckKey(key);
-        extras.WriteOptions(w);
+        extras.WriteOptions(w, options.CustomOptions);
         w.WriteEndObject();
     }
 

@@ -48,10 +48,37 @@ public sealed class CallContextUnitTests
     [Fact]
     public void Metadata_keys_are_x_then_lowercase_letters_digits_and_underscores()
     {
-        foreach (var key in new[] { "tenant", "x_", "x_Tenant", "x_1tenant", "x_ten-ant" })
+        foreach (var key in new[] { "tenant", "x_", "x_Tenant", "x_1tenant", "x_ten-ant", "x_traceparent", "x_attempt", "x_idempotency_key" })
             Assert.Throws<ArgumentException>(() => WampCallContext.WithMetadata(key, "acme"));
         using var _ = WampCallContext.WithMetadata("x_tenant_2", "acme");
         Assert.Equal("acme", WampCallContext.Current!["x_tenant_2"]);
+    }
+
+    [Fact]
+    public async Task A_key_an_interceptor_adds_is_checked_before_anything_is_sent_and_custom_options_win_over_metadata()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync(new WampSessionOptions { CallInterceptors = [new AddKey()] });
+        await using var __ = session;
+        await using var _ = router;
+        await Assert.ThrowsAsync<ArgumentException>(() => session.CallAsync("com.example.bad"));
+
+        Task<WampResult> call;
+        using (WampCallContext.WithMetadata("x_tenant", "from-metadata"))
+            call = session.CallAsync("com.example.get", default, new WampCallOptions { CustomOptions = new Dictionary<string, string> { ["x_tenant"] = "\"from-options\"" } });
+        var sent = await router.ReceiveAsync(WampMessageType.Call); // the bad call sent nothing: this is the first CALL
+        Assert.Equal("com.example.get", sent.Uri);
+        Assert.Equal("""{"timeout":30000,"x_tenant":"from-options","x_added":"yes"}""", Text(sent.Dict.Json));
+        router.Send($"[50, {sent.Id1}, {{}}]");
+        await call.WaitAsync(ScriptedRouter.Bound);
+    }
+
+    private sealed class AddKey : IWampCallInterceptor
+    {
+        public Task<WampResult> CallAsync(WampOutgoingCall call, WampCallContinuation next, CancellationToken cancellationToken)
+        {
+            call.Metadata[call.Procedure == "com.example.bad" ? "x_Bad" : "x_added"] = "yes";
+            return next(call, cancellationToken);
+        }
     }
 
     [Fact]

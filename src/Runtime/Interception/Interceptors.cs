@@ -103,6 +103,9 @@ public static class WampCallContext
         for (int i = 3; valid && i < key.Length; i++) valid = char.IsAsciiLetterLower(key[i]) || char.IsAsciiDigit(key[i]) || key[i] == '_';
         if (!valid)
             throw new ArgumentException($"Call metadata key '{key}' must look like 'x_tenant': 'x_', then lowercase letters, digits and '_'.", nameof(key));
+        // The runtime writes these itself, from the trace, the retry loop and the call's key.
+        if (key is "x_traceparent" or "x_tracestate" or "x_attempt" or "x_idempotency_key" or CallMetadata.PayloadKeyName)
+            throw new ArgumentException($"Call metadata key '{key}' is written by the runtime; choose another.", nameof(key));
     }
 }
 

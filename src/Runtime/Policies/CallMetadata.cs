@@ -96,8 +96,8 @@ internal readonly struct CallExtras
         return (activity.Id, activity.TraceStateString);
     }
 
-    /// <summary>Writes the extras as x_ options into an open options object.</summary>
-    public void WriteOptions(System.Text.Json.Utf8JsonWriter w)
+    /// <summary>Writes the extras as x_ options into an open options object (metadata after <paramref name="written"/>, which wins).</summary>
+    public void WriteOptions(System.Text.Json.Utf8JsonWriter w, IReadOnlyDictionary<string, string>? written = null)
     {
         if (TraceParent is { } parent)
         {
@@ -106,6 +106,9 @@ internal readonly struct CallExtras
         }
         if (Attempt > 1) w.WriteNumber(CallMetadata.AttemptOption, Attempt);
         if (Metadata is { } metadata)
-            foreach (var (key, value) in metadata) w.WriteString(key, value);
+        {
+            foreach (var (key, value) in metadata)
+                if (written is null || !written.ContainsKey(key)) w.WriteString(key, value); // a dict's keys are unique
+        }
     }
 }
