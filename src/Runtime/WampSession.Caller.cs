@@ -35,7 +35,7 @@ public sealed partial class WampSession
 {
     /// <summary>
     /// Calls <paramref name="procedure"/> and returns its final result. Progressive results, if the callee sends
-    /// any, are not asked for; use <see cref="StreamAsync"/> to receive them.
+    /// any, are not asked for; use <see cref="StreamAsync(string, WampPayload, WampCallOptions?, CancellationToken)"/> to receive them.
     /// </summary>
     /// <exception cref="WampException">The callee or the router answered with ERROR.</exception>
     /// <exception cref="WampConnectionException">The session closed or was lost before the answer arrived.</exception>
@@ -110,12 +110,29 @@ public sealed partial class WampSession
     /// Calls <paramref name="procedure"/> asking for progressive results, and yields each progressive result and
     /// then the final one (<see cref="WampResult.IsProgress"/> false). Leaving the loop early cancels the call.
     /// </summary>
-    public async IAsyncEnumerable<WampResult> StreamAsync(string procedure, WampPayload payload = default, WampCallOptions? options = null,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<WampResult> StreamAsync(string procedure, WampPayload payload = default, WampCallOptions? options = null,
+        CancellationToken cancellationToken = default) =>
+        StreamAsync(procedure, payload, options, method: null, cancellationToken);
+
+    internal async IAsyncEnumerable<WampResult> StreamAsync(string procedure, WampPayload payload, WampCallOptions? options, WampMethodDescriptor? method,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var call = new PendingCall(this, procedure, options ?? WampCallOptions.Default, cancellationToken, stream: true);
-        StartCall(call, payload, receiveProgress: true, attempt: 1, WampCallContext.Current);
+        // A client span from the CALL to the stream's end when someone listens (its context goes out with the CALL).
+        // An async iterator restores the consumer's Activity.Current after each step, so the span never leaks to it.
+        var activity = WampTelemetry.Source.HasListeners()
+            ? WampTelemetry.Start(WampTelemetry.SpanName(method, procedure), ActivityKind.Client, default, method, WampTelemetry.Procedure, procedure)
+            : null;
+        try
+        {
+            StartCall(call, payload, receiveProgress: true, attempt: 1, WampCallContext.Current);
+        }
+        catch
+        {
+            activity?.Dispose();
+            throw;
+        }
         try
         {
             await foreach (var item in call.Stream!.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
@@ -126,9 +143,16 @@ public sealed partial class WampSession
         }
         finally
         {
+            // A stream that ended in an error marks its span; one the consumer left early does not.
+            if (activity is not null && call.Stream!.Reader.Completion is { IsFaulted: true } failed)
+            {
+                var tags = default(TagList);
+                WampTelemetry.Fail(activity, failed.Exception!.InnerException!, ref tags);
+            }
             call.Abandon();
             // What the consumer left unread no longer counts.
             while (call.Stream!.Reader.TryRead(out var left)) Unbuffer(left.BufferedSize);
+            activity?.Dispose();
         }
     }
 

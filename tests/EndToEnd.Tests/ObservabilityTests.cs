@@ -207,6 +207,28 @@ public sealed class ObservabilityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_stream_has_a_client_span_from_its_call_to_its_end_and_the_callee_a_child_span()
+    {
+        using var test = TestSource.StartActivity("test")!;
+        var items = new List<int>();
+        await foreach (var progress in _caller.GetProxy<IConferences>().Import("feed").WithCancellation(new CancellationTokenSource(Bound).Token))
+        {
+            items.Add(progress.Done);
+            Assert.Same(test, Activity.Current); // the stream's span does not leak into the consumer's code
+        }
+        Assert.Equal([1, 2, 3], items);
+
+        _tracing.ForceFlush();
+        var spans = SpansOf(test.TraceId);
+        var client = Assert.Single(spans, s => s.Kind == ActivityKind.Client);
+        var server = Assert.Single(spans, s => s.Kind == ActivityKind.Server);
+        Assert.Equal((ConferencesService + "/Import", ConferencesService + "/Import"), (client.DisplayName, server.DisplayName));
+        Assert.Equal(test.SpanId, client.ParentSpanId);
+        Assert.Equal(client.SpanId, server.ParentSpanId);
+        Assert.Equal(ActivityStatusCode.Unset, client.Status);
+    }
+
+    [Fact]
     public async Task A_publication_and_its_event_share_one_trace_through_the_router()
     {
         using var test = TestSource.StartActivity("test")!;

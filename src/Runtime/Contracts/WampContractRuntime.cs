@@ -137,7 +137,7 @@ public static class WampContractRuntime
     public static async IAsyncEnumerable<T> StreamAsync<T>(WampSession session, WampMethodDescriptor method, WampPayload arguments, JsonTypeInfo<T> itemType,
         string? idempotencyKey, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await using var results = session.StreamAsync(method.Uri, arguments, OptionsFor(method, idempotencyKey), cancellationToken).GetAsyncEnumerator(cancellationToken);
+        await using var results = session.StreamAsync(method.Uri, arguments, OptionsFor(method, idempotencyKey), method, cancellationToken).GetAsyncEnumerator(cancellationToken);
         while (true)
         {
             WampResult r;

@@ -9,7 +9,7 @@ public delegate Task<WampResult> WampCallContinuation(WampOutgoingCall call, Can
 /// <c>next</c> (short-circuit), and observe the result or the error. Registered in
 /// <see cref="WampSessionOptions.CallInterceptors"/>; the first in the list runs outermost. A retried call passes
 /// through the interceptors once per attempt (<see cref="WampOutgoingCall.Attempt"/>). Streams
-/// (<see cref="WampSession.StreamAsync"/>) carry the ambient metadata but are not intercepted.
+/// (<see cref="WampSession.StreamAsync(string, WampPayload, WampCallOptions?, CancellationToken)"/>) carry the ambient metadata but are not intercepted.
 /// </summary>
 public interface IWampCallInterceptor
 {
