@@ -47,6 +47,12 @@ internal static partial class SessionLog
     [LoggerMessage(1013, LogLevel.Error, "Expiring a time limit in a session of realm '{Realm}' failed.")]
     public static partial void TimerFailed(this ILogger logger, Exception exception, string realm);
 
+    [LoggerMessage(1014, LogLevel.Debug, "Connecting to {Url} to join realm '{Realm}'.")]
+    public static partial void Connecting(this ILogger logger, Uri url, string realm);
+
+    [LoggerMessage(1015, LogLevel.Debug, "Reconnection attempt {Attempt} to realm '{Realm}' after a delay of {DelayMs} ms.")]
+    public static partial void Reconnecting(this ILogger logger, string realm, int attempt, double delayMs);
+
     [LoggerMessage(1012, LogLevel.Warning, "Dropped an event of '{Topic}': the handlers are {MaxBufferedBytes} bytes behind ({Dropped} dropped so far).")]
     public static partial void EventsDropped(this ILogger logger, string topic, long dropped, long maxBufferedBytes);
 }

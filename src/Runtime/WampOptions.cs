@@ -48,7 +48,12 @@ public sealed class WampSessionOptions
     /// </summary>
     public long MaxBufferedBytes { get; init; } = 16 * 1024 * 1024;
 
-    /// <summary>When a procedure handler throws something that is not a <see cref="WampException"/>, send its type and message to the caller. Off by default: internal details stay inside.</summary>
+    /// <summary>
+    /// When a procedure handler throws something that is not a <see cref="WampException"/>, send its type and message
+    /// to the caller (never its stack trace, inner exceptions or data; file paths in the message are replaced by
+    /// <c>[path]</c>). Off by default: the caller gets <c>wamp.error.runtime_error</c> and nothing more. Either way the
+    /// callee logs the full exception (event 1007).
+    /// </summary>
     public bool IncludeExceptionDetails { get; init; }
 
     /// <summary>
@@ -91,6 +96,18 @@ public sealed class WampSessionOptions
     /// WampContracts, or read that key. Off by default.
     /// </summary>
     public bool MetadataInPayload { get; init; }
+
+    /// <summary>
+    /// Interceptors around every outgoing call attempt, first outermost (see <see cref="IWampCallInterceptor"/> and
+    /// docs/policies.md). Default: none.
+    /// </summary>
+    public IReadOnlyList<IWampCallInterceptor> CallInterceptors { get; init; } = [];
+
+    /// <summary>
+    /// Interceptors around every invocation of this session's registered procedures, first outermost (see
+    /// <see cref="IWampInvocationInterceptor"/> and docs/policies.md). Default: none.
+    /// </summary>
+    public IReadOnlyList<IWampInvocationInterceptor> InvocationInterceptors { get; init; } = [];
 
     /// <summary>The clock for every timer the session runs. Tests pass a fake one.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using WampContracts.Protocol;
@@ -17,8 +18,12 @@ public sealed class WampInvocation : ITimed
     private readonly CancellationTokenSource _cts = new();
     private volatile string? _interruptMode;
 
-    internal WampInvocation(WampSession session, WampSession.Connection connection, long requestId, string procedure, in WampMessage message)
+    private Dictionary<string, object?>? _items;
+
+    internal WampInvocation(WampSession session, WampSession.Connection connection, long requestId, string procedure, in WampMessage message,
+        WampMethodDescriptor? method = null)
     {
+        Method = method;
         _session = session;
         Connection = connection;
         RequestId = requestId;
@@ -70,7 +75,45 @@ public sealed class WampInvocation : ITimed
     /// <summary>The caller's session id, when the dealer disclosed it.</summary>
     public long? Caller { get; }
 
+    /// <summary>The caller's <c>authid</c>, when the dealer disclosed the caller.</summary>
     public string? CallerAuthId { get; }
+
+    /// <summary>The caller's <c>authrole</c>, when the dealer disclosed the caller.</summary>
+    public string? CallerAuthRole => Details.GetString("caller_authrole"u8);
+
+    /// <summary>The contract method, when a generated callee stub registered the procedure; null otherwise.</summary>
+    public WampMethodDescriptor? Method { get; }
+
+    /// <summary>Which attempt of the caller's call this is: 1 unless the caller retried (<c>x_attempt</c>).</summary>
+    public int Attempt => (int)Math.Clamp(Details.GetInt64(CallMetadata.AttemptOption) ?? Carried.Attempt ?? 1, 1, int.MaxValue);
+
+    /// <summary>What remains of the caller's time limit (<see cref="Timeout"/>) now; null when the caller set none.</summary>
+    public TimeSpan? RemainingTime => Timeout is { } budget
+        ? TimeSpan.FromTicks(Math.Max(0, (budget - _session.Options.TimeProvider.GetElapsedTime(Arrived)).Ticks))
+        : null;
+
+    /// <summary>
+    /// A string the caller attached to the call (<see cref="WampCallContext"/>, <see cref="WampOutgoingCall.Metadata"/>),
+    /// by its <c>x_</c> key: from the INVOCATION details, or from the payload carrier when the router drops custom options.
+    /// </summary>
+    public string? GetMetadata(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        byte[] name = System.Text.Encoding.UTF8.GetBytes(key);
+        return Details.GetString(name) ?? Carried.Metadata.GetString(name);
+    }
+
+    /// <summary>The payload carrier, read again when asked for (rarely): an invocation holds no copy of it.</summary>
+    private CallMetadata.Carried Carried => CallMetadata.FromPayload(Payload);
+
+    /// <summary>Data that invocation interceptors leave for the handler (and each other), for this invocation only.</summary>
+    public IDictionary<string, object?> Items => _items ??= new Dictionary<string, object?>(StringComparer.Ordinal);
+
+    /// <summary>The caller's W3C trace context, from the details or the payload carrier.</summary>
+    internal (string? Parent, string? State) TraceContext =>
+        Details.GetString(CallMetadata.TraceParentOption) is { } parent
+            ? (parent, Details.GetString(CallMetadata.TraceStateOption))
+            : (Carried.TraceParent, Carried.TraceState);
 
     /// <summary>The time limit the dealer forwarded (<c>Details.timeout</c>), if any; the handler's token fires when it passes.</summary>
     public TimeSpan? Timeout { get; }
@@ -121,8 +164,10 @@ public sealed partial class WampSession
     private readonly ConcurrentDictionary<long, RegisteredProcedure> _registrations = new();
     private readonly ConcurrentDictionary<RegisteredProcedure, byte> _procedures = new();
 
-    internal sealed class RegisteredProcedure(string procedure, WampProcedureHandler handler, WampRegisterOptions options)
+    internal sealed class RegisteredProcedure(string procedure, WampProcedureHandler handler, WampRegisterOptions options, WampMethodDescriptor? method = null)
     {
+        public WampMethodDescriptor? Method { get; } = method;
+
         public string Procedure { get; } = procedure;
         public WampProcedureHandler Handler { get; } = handler;
         public WampRegisterOptions Options { get; } = options;
@@ -136,14 +181,18 @@ public sealed partial class WampSession
     /// Handlers run on the thread pool, never on the session's reader, so a slow handler delays no other message.
     /// </summary>
     /// <exception cref="WampException">The dealer refused, e.g. <c>wamp.error.procedure_already_exists</c>.</exception>
-    public async Task<WampRegistration> RegisterAsync(string procedure, WampProcedureHandler handler, WampRegisterOptions? options = null, CancellationToken cancellationToken = default)
+    public Task<WampRegistration> RegisterAsync(string procedure, WampProcedureHandler handler, WampRegisterOptions? options = null, CancellationToken cancellationToken = default) =>
+        RegisterAsync(procedure, handler, options, method: null, cancellationToken);
+
+    internal async Task<WampRegistration> RegisterAsync(string procedure, WampProcedureHandler handler, WampRegisterOptions? options, WampMethodDescriptor? method,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(handler);
         options ??= WampRegisterOptions.Default;
         bool pattern = options.Match != WampMatch.Exact;
         if (!WampUris.IsValidLoose(procedure, allowEmptyComponents: options.Match == WampMatch.Wildcard, allowEmptyLast: pattern))
             throw new ArgumentException($"'{procedure}' is not a valid procedure URI.", nameof(procedure));
-        var registered = new RegisteredProcedure(procedure, handler, options);
+        var registered = new RegisteredProcedure(procedure, handler, options, method);
         await RegisterOnConnectionAsync(registered, cancellationToken).ConfigureAwait(false);
         _procedures[registered] = 0;
         return new WampRegistration(this, registered);
@@ -188,7 +237,7 @@ public sealed partial class WampSession
                 WampPayload.FromMessage($"this session has no registration {m.Id2}"));
             return;
         }
-        var invocation = new WampInvocation(this, connection, requestId, registration.Procedure, m);
+        var invocation = new WampInvocation(this, connection, requestId, registration.Procedure, m, registration.Method);
         if (!connection.Invocations.TryAdd(requestId, invocation))
         {
             // The first invocation with this id keeps running; the router learns its id was reused.
@@ -207,50 +256,102 @@ public sealed partial class WampSession
         var connection = invocation.Connection;
         var cts = invocation.CancellationSource;
         var time = _options.TimeProvider;
+        // A server span and the call metrics when someone listens; the span is current for the handler, the calls it
+        // makes and what is logged about it, and it ends before the answer leaves (so it never outlives the caller's).
+        bool observed = WampTelemetry.InvocationsObserved;
+        Activity? activity = null;
         try
         {
             // The caller's budget becomes the handler's deadline: its token fires when the budget is spent, and
             // every call the handler makes shares what remains (deadline propagation without user code).
             using var deadline = invocation.Timeout is { } budget ? WampDeadline.Within(budget - time.GetElapsedTime(invocation.Arrived), time) : null;
+            if (observed && WampTelemetry.Source.HasListeners()) activity = StartInvocationActivity(invocation);
             // Work whose time ran out while it waited to start is not started at all.
             cts.Token.ThrowIfCancellationRequested();
-            WampPayload result = await handler(invocation, cts.Token).ConfigureAwait(false);
+            // A generated stub's target (and any handler behind interceptors) reads its invocation from
+            // WampInvocationContext.Current. Setting an AsyncLocal allocates, so a plain handler, which is given the
+            // invocation as its parameter anyway, goes without.
+            if (invocation.Method is not null || _options.InvocationInterceptors.Count > 0) WampInvocationContext.Set(invocation);
+            WampPayload result = _options.InvocationInterceptors.Count == 0
+                ? await handler(invocation, cts.Token).ConfigureAwait(false)
+                : await InterceptInvocation(invocation, handler, 0, cts.Token).ConfigureAwait(false);
+            EndInvocation(ref observed, invocation, activity, null, null);
             connection.Sender.TryEnqueue(WampFrameWriter.Start(WampMessageType.Yield).Id(invocation.RequestId).EmptyDict().Payload(result).ToFrame());
         }
         catch (WampException e)
         {
+            EndInvocation(ref observed, invocation, activity, e.Uri, e.Message);
             SendError(connection, WampMessageType.Invocation, invocation.RequestId, e.Uri, e.Payload);
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
             // An INTERRUPT or the forwarded timeout ended the work.
             string uri = invocation.InterruptMode is null && invocation.Timeout is not null ? WampUris.Timeout : WampUris.Canceled;
+            EndInvocation(ref observed, invocation, activity, uri, null);
             SendError(connection, WampMessageType.Invocation, invocation.RequestId, uri, WampPayload.Empty);
         }
         catch (Exception e)
         {
+            // Logged inside the span, so the record carries its trace.
+            _log.HandlerFailed(e, invocation.Procedure, invocation.RequestId);
+            EndInvocation(ref observed, invocation, activity, e.GetType().FullName ?? e.GetType().Name, e.Message);
             // Unexpected failures say nothing of the callee's internals unless the session opted in.
             var payload = _options.IncludeExceptionDetails
                 ? ErrorDetails(e)
                 : WampPayload.Empty;
             SendError(connection, WampMessageType.Invocation, invocation.RequestId, WampUris.RuntimeError, payload);
-            _log.HandlerFailed(e, invocation.Procedure, invocation.RequestId);
             ReportHandlerError(e);
         }
         finally
         {
+            EndInvocation(ref observed, invocation, activity, null, null); // a no-op unless something above threw first
             _timers.Cancel(invocation);
             connection.Invocations.TryRemove(new KeyValuePair<long, WampInvocation>(invocation.RequestId, invocation));
             cts.Dispose();
         }
     }
 
+    /// <summary>A server span, a child of the caller's span (trace context from the details or the payload carrier).</summary>
+    private static Activity? StartInvocationActivity(WampInvocation invocation)
+    {
+        var method = invocation.Method;
+        var (parent, state) = invocation.TraceContext;
+        ActivityContext.TryParse(parent, state, isRemote: true, out var parentContext);
+        var activity = WampTelemetry.Start(WampTelemetry.SpanName(method, invocation.Procedure), ActivityKind.Server, parentContext, method,
+            WampTelemetry.Procedure, invocation.Procedure);
+        if (activity is { IsAllDataRequested: true } && invocation.Attempt > 1) activity.SetTag(WampTelemetry.Attempt, invocation.Attempt);
+        return activity;
+    }
+
+    /// <summary>Ends an observed invocation once: its span (failed with <paramref name="errorType"/>, if any) and its duration.</summary>
+    private void EndInvocation(ref bool observed, WampInvocation invocation, Activity? activity, string? errorType, string? message)
+    {
+        if (!observed) return;
+        observed = false;
+        var tags = WampTelemetry.Tags(invocation.Method, invocation.Procedure);
+        if (errorType is not null)
+        {
+            tags.Add(WampTelemetry.ErrorType, errorType);
+            activity?.SetStatus(ActivityStatusCode.Error, message);
+            activity?.SetTag(WampTelemetry.ErrorType, errorType);
+        }
+        WampTelemetry.ServerDuration.Record(_options.TimeProvider.GetElapsedTime(invocation.Arrived).TotalSeconds, tags);
+        activity?.Dispose();
+    }
+
+    private ValueTask<WampPayload> InterceptInvocation(WampInvocation invocation, WampProcedureHandler handler, int index, CancellationToken cancellationToken)
+    {
+        var interceptors = _options.InvocationInterceptors;
+        if (index == interceptors.Count) return handler(invocation, cancellationToken);
+        return interceptors[index].InvokeAsync(invocation, (i, token) => InterceptInvocation(i, handler, index + 1, token), cancellationToken);
+    }
+
     private static WampPayload ErrorDetails(Exception e)
     {
-        // The exception's type and message only: a stack trace or file path never leaves the process.
+        // The exception's type and message only: a stack trace, inner exception or file path never leaves the process.
         var text = WampRuntimeJsonContext.Default.String;
         return new WampPayloadBuilder()
-            .AddArgument(e.Message, text)
+            .AddArgument(ExceptionText.WithoutPaths(e.Message), text)
             .AddKeywordArgument("exception", e.GetType().FullName, text)
             .Build();
     }

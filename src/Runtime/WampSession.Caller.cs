@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -34,29 +35,104 @@ public sealed partial class WampSession
 {
     /// <summary>
     /// Calls <paramref name="procedure"/> and returns its final result. Progressive results, if the callee sends
-    /// any, are not asked for; use <see cref="StreamAsync"/> to receive them.
+    /// any, are not asked for; use <see cref="StreamAsync(string, WampPayload, WampCallOptions?, CancellationToken)"/> to receive them.
     /// </summary>
     /// <exception cref="WampException">The callee or the router answered with ERROR.</exception>
     /// <exception cref="WampConnectionException">The session closed or was lost before the answer arrived.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired; a CANCEL was sent to the router.</exception>
-    public Task<WampResult> CallAsync(string procedure, WampPayload payload = default, WampCallOptions? options = null, CancellationToken cancellationToken = default)
+    public Task<WampResult> CallAsync(string procedure, WampPayload payload = default, WampCallOptions? options = null, CancellationToken cancellationToken = default) =>
+        CallAsync(procedure, payload, options, method: null, attempt: 1, cancellationToken);
+
+    /// <summary>One attempt of a call: through the interceptors and telemetry when there are any, else straight to the wire.</summary>
+    internal Task<WampResult> CallAsync(string procedure, WampPayload payload, WampCallOptions? options, WampMethodDescriptor? method, int attempt, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<WampResult>(cancellationToken);
-        var call = new PendingCall(this, procedure, options ?? WampCallOptions.Default, cancellationToken, stream: false);
-        StartCall(call, payload, receiveProgress: false);
+        options ??= WampCallOptions.Default;
+        // The common case allocates nothing for interception or telemetry.
+        if (_options.CallInterceptors.Count == 0 && !WampTelemetry.CallsObserved)
+            return SendCall(procedure, payload, options, attempt, WampCallContext.Current, cancellationToken);
+        return CallObservedAsync(new WampOutgoingCall(this, procedure, payload, options, method, attempt), cancellationToken);
+    }
+
+    private Task<WampResult> SendCall(string procedure, WampPayload payload, WampCallOptions options, int attempt,
+        IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<WampResult>(cancellationToken);
+        var call = new PendingCall(this, procedure, options, cancellationToken, stream: false);
+        StartCall(call, payload, receiveProgress: false, attempt, metadata);
         return call.Task;
+    }
+
+    /// <summary>A client span and the call metrics around the interceptors and the CALL (one attempt).</summary>
+    private async Task<WampResult> CallObservedAsync(WampOutgoingCall call, CancellationToken cancellationToken)
+    {
+        var method = call.Method;
+        using var activity = WampTelemetry.Start(WampTelemetry.SpanName(method, call.Procedure), ActivityKind.Client, default, method,
+            WampTelemetry.Procedure, call.Procedure);
+        if (activity is { IsAllDataRequested: true } && (method is not null || call.Attempt > 1)) activity.SetTag(WampTelemetry.Attempt, call.Attempt);
+        var tags = WampTelemetry.Tags(method, call.Procedure);
+        bool counted = WampTelemetry.ActiveCalls.Enabled;
+        if (counted) WampTelemetry.ActiveCalls.Add(1, tags);
+        var time = _options.TimeProvider;
+        long started = time.GetTimestamp();
+        var outcome = tags;
+        try
+        {
+            return await InterceptCall(call, 0, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            WampTelemetry.Fail(activity, e, ref outcome);
+            if (e is WampTimeoutException) WampTelemetry.Timeouts.Add(1, tags);
+            throw;
+        }
+        finally
+        {
+            if (counted) WampTelemetry.ActiveCalls.Add(-1, tags);
+            WampTelemetry.ClientDuration.Record(time.GetElapsedTime(started).TotalSeconds, outcome);
+        }
+    }
+
+    private Task<WampResult> InterceptCall(WampOutgoingCall call, int index, CancellationToken cancellationToken)
+    {
+        var interceptors = _options.CallInterceptors;
+        if (index == interceptors.Count)
+        {
+            // Keys an interceptor added are checked before anything is written.
+            var metadata = call.MetadataOrNull;
+            if (metadata is not null) foreach (var key in metadata.Keys) WampCallContext.CheckKey(key);
+            return SendCall(call.Procedure, call.Payload, call.Options ?? WampCallOptions.Default, call.Attempt, metadata, cancellationToken);
+        }
+        return interceptors[index].CallAsync(call, (next, token) => InterceptCall(next, index + 1, token), cancellationToken);
     }
 
     /// <summary>
     /// Calls <paramref name="procedure"/> asking for progressive results, and yields each progressive result and
     /// then the final one (<see cref="WampResult.IsProgress"/> false). Leaving the loop early cancels the call.
     /// </summary>
-    public async IAsyncEnumerable<WampResult> StreamAsync(string procedure, WampPayload payload = default, WampCallOptions? options = null,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<WampResult> StreamAsync(string procedure, WampPayload payload = default, WampCallOptions? options = null,
+        CancellationToken cancellationToken = default) =>
+        StreamAsync(procedure, payload, options, method: null, cancellationToken);
+
+    internal async IAsyncEnumerable<WampResult> StreamAsync(string procedure, WampPayload payload, WampCallOptions? options, WampMethodDescriptor? method,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var call = new PendingCall(this, procedure, options ?? WampCallOptions.Default, cancellationToken, stream: true);
-        StartCall(call, payload, receiveProgress: true);
+        // A client span from the CALL to the stream's end when someone listens (its context goes out with the CALL).
+        // An async iterator restores the consumer's Activity.Current after each step, so the span never leaks to it.
+        var activity = WampTelemetry.Source.HasListeners()
+            ? WampTelemetry.Start(WampTelemetry.SpanName(method, procedure), ActivityKind.Client, default, method, WampTelemetry.Procedure, procedure)
+            : null;
+        try
+        {
+            StartCall(call, payload, receiveProgress: true, attempt: 1, WampCallContext.Current);
+        }
+        catch
+        {
+            activity?.Dispose();
+            throw;
+        }
         try
         {
             await foreach (var item in call.Stream!.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
@@ -67,13 +143,20 @@ public sealed partial class WampSession
         }
         finally
         {
+            // A stream that ended in an error marks its span; one the consumer left early does not.
+            if (activity is not null && call.Stream!.Reader.Completion is { IsFaulted: true } failed)
+            {
+                var tags = default(TagList);
+                WampTelemetry.Fail(activity, failed.Exception!.InnerException!, ref tags);
+            }
             call.Abandon();
             // What the consumer left unread no longer counts.
             while (call.Stream!.Reader.TryRead(out var left)) Unbuffer(left.BufferedSize);
+            activity?.Dispose();
         }
     }
 
-    private void StartCall(PendingCall call, WampPayload payload, bool receiveProgress)
+    private void StartCall(PendingCall call, WampPayload payload, bool receiveProgress, int attempt, IReadOnlyDictionary<string, string>? metadata)
     {
         if (!WampUris.IsValidLoose(call.Procedure))
             throw new ArgumentException($"'{call.Procedure}' is not a valid procedure URI.", "procedure");
@@ -84,8 +167,11 @@ public sealed partial class WampSession
         long id = NextRequestId();
         call.RequestId = id;
         var w = WampFrameWriter.Start(WampMessageType.Call).Id(id);
-        WriteCallOptions(w.Json, call.Options, receiveProgress, limit);
-        if (_options.MetadataInPayload) payload = CallMetadata.AddToPayload(payload, call.Options.IdempotencyKey, limit);
+        // The caller's trace context (its own activity or the application's) travels with the call, and so does metadata.
+        var (traceParent, traceState) = CallExtras.CurrentTraceContext();
+        var extras = new CallExtras { TraceParent = traceParent, TraceState = traceState, Attempt = attempt, Metadata = metadata };
+        WriteCallOptions(w.Json, call.Options, receiveProgress, limit, extras);
+        if (_options.MetadataInPayload) payload = CallMetadata.AddToPayload(payload, call.Options.IdempotencyKey, limit, extras);
         var frame = w.String(call.Procedure).Payload(payload).ToFrame();
 
         // IMPORTANT: the entry goes into the table before the CALL is queued, so an answer can never miss it.
@@ -117,7 +203,7 @@ public sealed partial class WampSession
         return limit;
     }
 
-    private static void WriteCallOptions(Utf8JsonWriter w, WampCallOptions options, bool receiveProgress, TimeSpan? limit)
+    private static void WriteCallOptions(Utf8JsonWriter w, WampCallOptions options, bool receiveProgress, TimeSpan? limit, in CallExtras extras)
     {
         w.WriteStartObject();
         if (receiveProgress) w.WriteBoolean("receive_progress"u8, true);
@@ -134,6 +220,7 @@ public sealed partial class WampSession
                 w.WriteRawValue(json);
             }
         }
+        extras.WriteOptions(w, options.CustomOptions);
         w.WriteEndObject();
     }
 

@@ -132,7 +132,9 @@ public sealed partial class WampSession
             Connection connection;
             try
             {
-                await Task.Delay(policy.DelayBefore(attempt), _options.TimeProvider, _closed.Token).ConfigureAwait(false);
+                var delay = policy.DelayBefore(attempt);
+                await Task.Delay(delay, _options.TimeProvider, _closed.Token).ConfigureAwait(false);
+                _log.Reconnecting(Realm, attempt, delay.TotalMilliseconds);
                 using var bound = CancellationTokenSource.CreateLinkedTokenSource(_closed.Token);
                 bound.CancelAfter(_options.ConnectTimeout);
                 try

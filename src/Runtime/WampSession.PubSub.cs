@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using WampContracts.Protocol;
@@ -45,8 +46,10 @@ public sealed partial class WampSession
     // Every live handler, to subscribe again on a new connection after a reconnection.
     private readonly List<SubscriptionHandler> _handlers = new();
 
-    internal sealed class SubscriptionHandler(string topic, WampEventHandler handler, WampSubscribeOptions options)
+    internal sealed class SubscriptionHandler(string topic, WampEventHandler handler, WampSubscribeOptions options, WampMethodDescriptor? method = null)
     {
+        public WampMethodDescriptor? Method { get; } = method;
+
         public string Topic { get; } = topic;
         public WampEventHandler Handler { get; } = handler;
         public WampSubscribeOptions Options { get; } = options;
@@ -61,13 +64,17 @@ public sealed partial class WampSession
     /// Subscribes <paramref name="handler"/> to <paramref name="topic"/>. Events are delivered in the order they
     /// arrive, one at a time, off the session's reader. Dispose the returned subscription to stop.
     /// </summary>
-    public async Task<WampSubscription> SubscribeAsync(string topic, WampEventHandler handler, WampSubscribeOptions? options = null, CancellationToken cancellationToken = default)
+    public Task<WampSubscription> SubscribeAsync(string topic, WampEventHandler handler, WampSubscribeOptions? options = null, CancellationToken cancellationToken = default) =>
+        SubscribeAsync(topic, handler, options, method: null, cancellationToken);
+
+    internal async Task<WampSubscription> SubscribeAsync(string topic, WampEventHandler handler, WampSubscribeOptions? options, WampMethodDescriptor? method,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(handler);
         options ??= WampSubscribeOptions.Default;
         if (!WampUris.IsValidLoose(topic, allowEmptyComponents: options.Match == WampMatch.Wildcard, allowEmptyLast: options.Match != WampMatch.Exact))
             throw new ArgumentException($"'{topic}' is not a valid topic URI.", nameof(topic));
-        var entry = new SubscriptionHandler(topic, handler, options);
+        var entry = new SubscriptionHandler(topic, handler, options, method);
         await SubscribeOnConnectionAsync([entry], cancellationToken).ConfigureAwait(false);
         lock (_subscriptionsLock) _handlers.Add(entry);
         return new WampSubscription(this, entry);
@@ -97,11 +104,22 @@ public sealed partial class WampSession
     /// Publishes to <paramref name="topic"/>. Without <see cref="WampPublishOptions.Acknowledge"/> it returns 0 once the
     /// message is queued; with it, the publication id from PUBLISHED (or throws the broker's ERROR).
     /// </summary>
-    public async ValueTask<long> PublishAsync(string topic, WampPayload payload = default, WampPublishOptions? options = null, CancellationToken cancellationToken = default)
+    public ValueTask<long> PublishAsync(string topic, WampPayload payload = default, WampPublishOptions? options = null, CancellationToken cancellationToken = default) =>
+        PublishAsync(topic, payload, options, method: null, cancellationToken);
+
+    internal async ValueTask<long> PublishAsync(string topic, WampPayload payload, WampPublishOptions? options, WampMethodDescriptor? method,
+        CancellationToken cancellationToken)
     {
         options ??= WampPublishOptions.Default;
         if (!WampUris.IsValidLoose(topic))
             throw new ArgumentException($"'{topic}' is not a valid topic URI.", nameof(topic));
+        // A producer span when someone listens; the trace context (ours or the application's) goes with the event.
+        using var activity = WampTelemetry.Source.HasListeners()
+            ? WampTelemetry.Start(WampTelemetry.SpanName(method, topic), ActivityKind.Producer, default, method, WampTelemetry.Topic, topic)
+            : null;
+        var (traceParent, traceState) = CallExtras.CurrentTraceContext();
+        var extras = new CallExtras { TraceParent = traceParent, TraceState = traceState };
+        if (_options.MetadataInPayload && traceParent is not null) payload = CallMetadata.AddToPayload(payload, null, null, extras);
         long id = NextRequestId();
         var w = WampFrameWriter.Start(WampMessageType.Publish).Id(id);
         var json = w.Json;
@@ -111,6 +129,7 @@ public sealed partial class WampSession
         if (options.DiscloseMe) json.WriteBoolean("disclose_me"u8, true);
         WriteIds(json, "eligible"u8, options.Eligible);
         WriteIds(json, "exclude"u8, options.Exclude);
+        extras.WriteOptions(json);
         json.WriteEndObject();
         var frame = w.String(topic).Payload(payload).ToFrame();
         if (!options.Acknowledge)
@@ -180,6 +199,19 @@ public sealed partial class WampSession
 
     private long _droppedEvents;
 
+    private static Activity? StartEventActivity(WampEvent @event, WampMethodDescriptor? method)
+    {
+        string? parent = @event.Details.GetString(CallMetadata.TraceParentOption), state = null;
+        if (parent is not null) state = @event.Details.GetString(CallMetadata.TraceStateOption);
+        else
+        {
+            var carried = CallMetadata.FromPayload(@event.Payload);
+            (parent, state) = (carried.TraceParent, carried.TraceState);
+        }
+        ActivityContext.TryParse(parent, state, isRemote: true, out var parentContext);
+        return WampTelemetry.Start(WampTelemetry.SpanName(method, @event.Topic), ActivityKind.Consumer, parentContext, method, WampTelemetry.Topic, @event.Topic);
+    }
+
     private void OnSubscriptionRevoked(long subscriptionId)
     {
         lock (_subscriptionsLock) _subscriptions.Remove(subscriptionId);
@@ -195,13 +227,18 @@ public sealed partial class WampSession
                 Unbuffer(dispatch.Message.Raw.Length);
                 foreach (var entry in dispatch.Handlers)
                 {
+                    var @event = new WampEvent(entry.Topic, dispatch.Message);
+                    // A consumer span per handler when someone listens, a child of the publisher's span.
+                    using var activity = WampTelemetry.Source.HasListeners() ? StartEventActivity(@event, entry.Method) : null;
                     try
                     {
-                        await entry.Handler(new WampEvent(entry.Topic, dispatch.Message), _closed.Token).ConfigureAwait(false);
+                        await entry.Handler(@event, _closed.Token).ConfigureAwait(false);
                     }
                     catch (Exception e)
                     {
                         _log.EventHandlerFailed(e, entry.Topic);
+                        var tags = default(System.Diagnostics.TagList);
+                        WampTelemetry.Fail(activity, e, ref tags);
                         ReportHandlerError(e);
                     }
                 }

@@ -80,6 +80,7 @@ public sealed partial class WampSession : IAsyncDisposable
     {
         options ??= new WampSessionOptions();
         var connectOptions = options;
+        options.LoggerFactory.CreateLogger(SessionLog.Category).Connecting(url, realm);
         return await JoinAsync(async ct => await WebSocketTransport.ConnectAsync(url, connectOptions.ConnectTimeout, connectOptions.MaxMessageSize, connectOptions.WebSocket, ct).ConfigureAwait(false),
             realm, options, cancellationToken).ConfigureAwait(false);
     }

@@ -74,6 +74,30 @@ public class BrokerTests
     }
 
     [Fact]
+    public async Task X_options_of_a_publication_reach_every_subscriber_in_the_event_details()
+    {
+        await using var router = WampRouter.CreateInMemory();
+        await using var publisher = await RawClient.JoinAsync(router);
+        await using var exactSubscriber = await RawClient.JoinAsync(router);
+        await using var prefixSubscriber = await RawClient.JoinAsync(router);
+        long exact = await SubscribeAsync(exactSubscriber, "com.example.traced.a");
+        long prefix = await SubscribeAsync(prefixSubscriber, "com.example.traced", """{"match": "prefix"}""");
+
+        publisher.Send("""[16, 1, {"x_traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "x_tracestate": "vendor=1", "x_nested": {"a": [1]}, "other": 1}, "com.example.traced.a", [1]]""");
+        var toExact = await exactSubscriber.ReceiveAsync(WampMessageType.Event);
+        var toPrefix = await prefixSubscriber.ReceiveAsync(WampMessageType.Event);
+        Assert.Equal((exact, prefix), (toExact.Id1, toPrefix.Id1));
+        foreach (var e in new[] { toExact, toPrefix })
+        {
+            Assert.Equal("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", e.Dict.GetString("x_traceparent"u8));
+            Assert.Equal("vendor=1", e.Dict.GetString("x_tracestate"u8));
+            Assert.Equal("""{"a": [1]}""", System.Text.Encoding.UTF8.GetString(e.Dict.GetRaw("x_nested"u8).Span));
+            Assert.Null(e.Dict.GetInt64("other"u8)); // only x_ options are forwarded
+        }
+        Assert.Equal("com.example.traced.a", toPrefix.Dict.GetString("topic"u8));
+    }
+
+    [Fact]
     public async Task Pattern_subscriptions_receive_every_match_with_the_concrete_topic()
     {
         await using var router = WampRouter.CreateInMemory();

@@ -77,37 +77,39 @@ internal sealed partial class Realm
         // An open realm discloses the publisher when it asks; a configured one when its rule says so (disclose
         // publisher), whatever it asks, as Crossbar.io does.
         bool disclose = Authorization is null ? m.Dict.GetBool("disclose_me"u8) : discloseByRule;
-        Deliver(topic!, publicationId, m.Payload, filter, disclose ? publisher : null);
+        Deliver(topic!, publicationId, m.Payload, filter, disclose ? publisher : null, m.Dict);
         if (acknowledge) publisher.Send(RouterFrames.Ack(WampMessageType.Published, requestId, publicationId));
     }
 
     /// <summary>Sends one EVENT per matching subscription; the frame is built once per subscription and shared by its subscribers.</summary>
-    private void Deliver(string topic, long publicationId, WampPayload payload, DeliveryFilter filter, RouterSession? disclosedPublisher)
+    private void Deliver(string topic, long publicationId, WampPayload payload, DeliveryFilter filter, RouterSession? disclosedPublisher, WampDict publishOptions = default)
     {
-        if (_subscriptions.Exact(topic) is { } exact) Deliver(exact, topic, publicationId, payload, filter, disclosedPublisher);
-        var patterns = new PatternDelivery(topic, publicationId, payload, filter, disclosedPublisher);
+        if (_subscriptions.Exact(topic) is { } exact) Deliver(exact, topic, publicationId, payload, filter, disclosedPublisher, publishOptions);
+        var patterns = new PatternDelivery(topic, publicationId, payload, filter, disclosedPublisher, publishOptions);
         _subscriptions.VisitPatternMatches(topic, ref patterns);
     }
 
     /// <summary>Delivers to each prefix and wildcard subscription the index finds for a topic.</summary>
-    private readonly struct PatternDelivery(string topic, long publicationId, WampPayload payload, DeliveryFilter filter, RouterSession? disclosedPublisher)
-        : IEntryVisitor<Subscription>
+    private readonly struct PatternDelivery(string topic, long publicationId, WampPayload payload, DeliveryFilter filter, RouterSession? disclosedPublisher,
+        WampDict publishOptions) : IEntryVisitor<Subscription>
     {
-        public void Visit(Subscription subscription) => Deliver(subscription, topic, publicationId, payload, filter, disclosedPublisher);
+        public void Visit(Subscription subscription) => Deliver(subscription, topic, publicationId, payload, filter, disclosedPublisher, publishOptions);
     }
 
-    private static void Deliver(Subscription subscription, string topic, long publicationId, WampPayload payload, DeliveryFilter filter, RouterSession? disclosedPublisher)
+    private static void Deliver(Subscription subscription, string topic, long publicationId, WampPayload payload, DeliveryFilter filter, RouterSession? disclosedPublisher,
+        WampDict publishOptions)
     {
         WampFrame? frame = null;
         foreach (var subscriber in subscription.Subscribers)
         {
             if (!filter.Allows(subscriber)) continue;
-            frame ??= EventFrame(subscription, topic, publicationId, payload, disclosedPublisher);
+            frame ??= EventFrame(subscription, topic, publicationId, payload, disclosedPublisher, publishOptions);
             subscriber.Send(frame.Value);
         }
     }
 
-    private static WampFrame EventFrame(Subscription subscription, string topic, long publicationId, WampPayload payload, RouterSession? publisher)
+    private static WampFrame EventFrame(Subscription subscription, string topic, long publicationId, WampPayload payload, RouterSession? publisher,
+        WampDict publishOptions)
     {
         var w = WampFrameWriter.Start(WampMessageType.Event).Id(subscription.Id).Id(publicationId);
         w.Json.WriteStartObject();
@@ -118,6 +120,15 @@ internal sealed partial class Realm
             w.Json.WriteString("publisher_authid"u8, publisher.AuthId);
             w.Json.WriteString("publisher_authrole"u8, publisher.AuthRole);
         }
+        // Custom x_ options (a trace context, say) travel to the subscribers untouched, as x_ CALL options do to callees.
+        publishOptions.ForEach(w.Json, static (writer, key, raw) =>
+        {
+            if (key.StartsWith("x_", StringComparison.Ordinal))
+            {
+                writer.WritePropertyName(key);
+                writer.WriteRawValue(raw.Span, skipInputValidation: true);
+            }
+        });
         w.Json.WriteEndObject();
         // Unpooled: the same frame is queued to every subscriber of the subscription.
         return w.Payload(payload).ToFrame(pooled: false);

@@ -95,6 +95,7 @@ internal sealed partial class RouterCore(WampRouterOptions options)
         catch (Exception e) when (e is OperationCanceledException or IOException or System.Net.WebSockets.WebSocketException or ObjectDisposedException)
         {
             // The peer disconnected, its transport broke, or the router is stopping: only this session ends.
+            Log.TransportEnded(session.Id, e.GetType().Name, e.Message);
         }
         catch (Exception e)
         {
@@ -104,7 +105,11 @@ internal sealed partial class RouterCore(WampRouterOptions options)
         }
         finally
         {
-            session.Realm?.Leave(session);
+            if (session.Realm is { } realm)
+            {
+                realm.Leave(session);
+                Log.SessionLeft(session.Id, realm.Name);
+            }
             if (session.Id != 0) _sessions.TryRemove(session.Id, out _);
             await CloseAsync(session).ConfigureAwait(false);
             if (Interlocked.Decrement(ref _connections) == 0 && _shuttingDown) _drained.TrySetResult();
@@ -141,15 +146,16 @@ internal sealed partial class RouterCore(WampRouterOptions options)
         await transport.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static async Task RunWriterAsync(RouterSession session)
+    private async Task RunWriterAsync(RouterSession session)
     {
         try
         {
             await session.Sender.RunAsync(session.Transport, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception)
+        catch (Exception e)
         {
             // The connection broke while sending: make the reader notice and end the session.
+            Log.SendFailed(session.Id, e.GetType().Name, e.Message);
             session.Transport.Abort();
         }
     }

@@ -25,6 +25,15 @@ internal static partial class RouterLog
     [LoggerMessage(2005, LogLevel.Warning, "Refused a connection: {Reason}.")]
     public static partial void ConnectionRefused(this ILogger logger, string reason);
 
+    [LoggerMessage(2011, LogLevel.Debug, "Session {SessionId} left realm '{Realm}'.")]
+    public static partial void SessionLeft(this ILogger logger, long sessionId, string realm);
+
+    [LoggerMessage(2012, LogLevel.Debug, "The connection of session {SessionId} ended ({ExceptionType}: {Message}).")]
+    public static partial void TransportEnded(this ILogger logger, long sessionId, string exceptionType, string message);
+
+    [LoggerMessage(2013, LogLevel.Debug, "Sending to session {SessionId} failed ({ExceptionType}: {Message}); the connection is closed.")]
+    public static partial void SendFailed(this ILogger logger, long sessionId, string exceptionType, string message);
+
     [LoggerMessage(2010, LogLevel.Error, "Expiring a call's time limit in realm '{Realm}' failed.")]
     public static partial void CallTimerFailed(this ILogger logger, Exception exception, string realm);
 

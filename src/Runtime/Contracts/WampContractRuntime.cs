@@ -66,7 +66,7 @@ public static class WampContractRuntime
             {
                 // A session that is reconnecting gets the chance to finish first (bounded), instead of failing the attempt.
                 await WaitForConnectionAsync(session, method, options, cancellationToken).ConfigureAwait(false);
-                var result = await session.CallAsync(method.Uri, arguments, options, cancellationToken).ConfigureAwait(false);
+                var result = await session.CallAsync(method.Uri, arguments, options, method, attempt, cancellationToken).ConfigureAwait(false);
                 session.RetryThrottle.OnSuccess();
                 return result;
             }
@@ -77,6 +77,7 @@ public static class WampContractRuntime
                 var backoff = policy.BackoffBefore(attempt);
                 if (WampDeadline.Remaining is { } remaining && remaining <= backoff) throw Final(e, method, time.GetElapsedTime(started), attempt);
                 if (backoff > TimeSpan.Zero) await Task.Delay(backoff, time, cancellationToken).ConfigureAwait(false);
+                if (WampTelemetry.Retries.Enabled) WampTelemetry.Retries.Add(1, WampTelemetry.Tags(method, method.Uri));
             }
             catch (WampException e)
             {
@@ -142,7 +143,7 @@ public static class WampContractRuntime
     public static async IAsyncEnumerable<T> StreamAsync<T>(WampSession session, WampMethodDescriptor method, WampPayload arguments, JsonTypeInfo<T> itemType,
         string? idempotencyKey, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await using var results = session.StreamAsync(method.Uri, arguments, OptionsFor(method, idempotencyKey), cancellationToken).GetAsyncEnumerator(cancellationToken);
+        await using var results = session.StreamAsync(method.Uri, arguments, OptionsFor(method, idempotencyKey), method, cancellationToken).GetAsyncEnumerator(cancellationToken);
         while (true)
         {
             WampResult r;
@@ -167,7 +168,7 @@ public static class WampContractRuntime
     {
         // A publisher handed out before its session joined, or while it reconnects, waits for it (bounded).
         if (!session.IsConnected) await session.WaitForJoinAsync(cancellationToken).ConfigureAwait(false);
-        await session.PublishAsync(method.Uri, arguments, null, cancellationToken).ConfigureAwait(false);
+        await session.PublishAsync(method.Uri, arguments, null, method, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Registers every procedure of a callee stub; disposing the result unregisters them all.</summary>
@@ -178,13 +179,13 @@ public static class WampContractRuntime
             // even when a caller sends a key.
             var handler = WampContractTargets.Wrap(p.Handler);
             handler = p.Method.Idempotent || p.Method.IdempotencyKeyParameter >= 0 ? Deduplicated(session, p.Method, handler) : handler;
-            return (IAsyncDisposable)await session.RegisterAsync(p.Method.Uri, handler, null, ct).ConfigureAwait(false);
+            return (IAsyncDisposable)await session.RegisterAsync(p.Method.Uri, handler, null, p.Method, ct).ConfigureAwait(false);
         }, cancellationToken);
 
     /// <summary>Subscribes every topic of a subscriber dispatcher; disposing the result unsubscribes them all.</summary>
     public static Task<IAsyncDisposable> SubscribeAsync(WampSession session, IReadOnlyList<WampEventBinding> events, CancellationToken cancellationToken) =>
         WampContractHandle.AttachAllAsync(events, async (e, ct) =>
-            (IAsyncDisposable)await session.SubscribeAsync(e.Method.Uri, WampContractTargets.Wrap(e.Handler), null, ct).ConfigureAwait(false), cancellationToken);
+            (IAsyncDisposable)await session.SubscribeAsync(e.Method.Uri, WampContractTargets.Wrap(e.Handler), null, e.Method, ct).ConfigureAwait(false), cancellationToken);
 
     /// <summary>A callee's final result: one positional argument.</summary>
     public static WampPayload Result<T>(T value, JsonTypeInfo<T> type) => new WampPayloadBuilder().AddArgument(value, type).Build();
@@ -271,6 +272,7 @@ public static class WampContractRuntime
                 {
                     case IdempotencyClaimKind.Completed:
                         var outcome = claim.Outcome!;
+                        if (WampTelemetry.IdempotentReplays.Enabled) WampTelemetry.IdempotentReplays.Add(1, WampTelemetry.Tags(method, method.Uri));
                         if (outcome.IsError) throw new WampException(outcome.ErrorUri!, outcome.Payload);
                         return outcome.Payload;
                     case IdempotencyClaimKind.Mismatch:
