@@ -42,7 +42,8 @@ public sealed class WampClientOptions
     /// <summary>How the session joins, and joins again after a lost connection.</summary>
     public WampReconnectOptions Reconnect { get; set; } = new();
 
-    internal WampSessionOptions ToSessionOptions(WampSessionSetup setup, Microsoft.Extensions.Logging.ILoggerFactory loggerFactory, TimeProvider time)
+    internal WampSessionOptions ToSessionOptions(WampSessionSetup setup, Microsoft.Extensions.Logging.ILoggerFactory loggerFactory, TimeProvider time,
+        IReadOnlyList<IWampCallInterceptor>? callInterceptors = null, IReadOnlyList<IWampInvocationInterceptor>? invocationInterceptors = null)
     {
         var defaults = new WampSessionOptions();
         return new WampSessionOptions
@@ -61,6 +62,8 @@ public sealed class WampClientOptions
             IdempotencyStore = setup.IdempotencyStore ?? defaults.IdempotencyStore,
             LoggerFactory = loggerFactory,
             TimeProvider = time,
+            CallInterceptors = callInterceptors ?? [],
+            InvocationInterceptors = invocationInterceptors ?? [],
         };
     }
 }

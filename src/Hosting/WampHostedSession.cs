@@ -70,7 +70,9 @@ public sealed partial class WampHostedSession : IAsyncDisposable
     private WampSession Open(ILoggerFactory logs)
     {
         var options = _options.Value;
-        var sessionOptions = options.ToSessionOptions(_setup.Value, logs, _services.GetService<TimeProvider>() ?? TimeProvider.System);
+        // Interceptors registered with AddWampInterceptor, in registration order.
+        var sessionOptions = options.ToSessionOptions(_setup.Value, logs, _services.GetService<TimeProvider>() ?? TimeProvider.System,
+            _services.GetServices<IWampCallInterceptor>().ToArray(), _services.GetServices<IWampInvocationInterceptor>().ToArray());
         var url = options.RouterUrl!;
         return WampSession.StartJoining(
             async ct => await Transport.WebSocketTransport.ConnectAsync(url, sessionOptions.ConnectTimeout, sessionOptions.MaxMessageSize, sessionOptions.WebSocket, ct).ConfigureAwait(false),

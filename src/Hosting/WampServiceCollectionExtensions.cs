@@ -44,6 +44,26 @@ public static class WampServiceCollectionExtensions
     }
 
     /// <summary>
+    /// Adds <typeparamref name="TInterceptor"/> (a singleton) to the hosted session's call interceptors if it is an
+    /// <see cref="IWampCallInterceptor"/>, and to its invocation interceptors if it is an
+    /// <see cref="IWampInvocationInterceptor"/>; interceptors run in the order they were added (see docs/policies.md).
+    /// </summary>
+    public static IServiceCollection AddWampInterceptor<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TInterceptor>(this IServiceCollection services)
+        where TInterceptor : class
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        bool call = typeof(IWampCallInterceptor).IsAssignableFrom(typeof(TInterceptor));
+        bool invocation = typeof(IWampInvocationInterceptor).IsAssignableFrom(typeof(TInterceptor));
+        if (!call && !invocation)
+            throw new ArgumentException($"{typeof(TInterceptor)} is neither an {nameof(IWampCallInterceptor)} nor an {nameof(IWampInvocationInterceptor)}.", nameof(TInterceptor));
+        services.AddWampCore();
+        services.TryAddSingleton<TInterceptor>();
+        if (call) services.AddSingleton(sp => (IWampCallInterceptor)sp.GetRequiredService<TInterceptor>());
+        if (invocation) services.AddSingleton(sp => (IWampInvocationInterceptor)sp.GetRequiredService<TInterceptor>());
+        return services;
+    }
+
+    /// <summary>
     /// Injects <typeparamref name="TService"/> (a <c>[WampService]</c> interface) as a singleton caller proxy on the
     /// hosted session. A call made before the session has joined waits for it within the call's own time limit.
     /// </summary>

@@ -39,6 +39,25 @@ public class HostedSessionTests
     }
 
     [Fact]
+    public async Task An_interceptor_added_through_DI_runs_on_both_sides_of_the_hosted_session()
+    {
+        await using var router = await WampRouter.StartAsync(new WampRouterOptions { Port = 0 });
+        using var host = Host(router.Url!, services => services
+            .AddWampInterceptor<TenantInterceptor>()
+            .AddWampProxy<IInventory>()
+            .AddWampCallee<IInventory, Inventory>());
+        using var bound = new CancellationTokenSource(Bound);
+        await host.StartAsync(bound.Token);
+        await host.Services.GetRequiredService<WampHostedSession>().WaitUntilReadyAsync(bound.Token);
+
+        await host.Services.GetRequiredService<IInventory>().Get(5, bound.Token);
+
+        // The caller's side stamped the call; the callee's side (the same hosted session) read the stamp.
+        Assert.Equal(["acme"], host.Services.GetRequiredService<TenantInterceptor>().Seen);
+        await host.StopAsync(bound.Token);
+    }
+
+    [Fact]
     public async Task A_call_made_before_the_router_is_up_waits_for_the_join_and_the_health_check_follows_the_session()
     {
         int port = FreePort();
@@ -161,5 +180,23 @@ public class HostedSessionTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>Both kinds of interceptor in one type: stamps each outgoing call, records what each invocation carried.</summary>
+public sealed class TenantInterceptor : IWampCallInterceptor, IWampInvocationInterceptor
+{
+    public List<string?> Seen { get; } = [];
+
+    public Task<WampResult> CallAsync(WampOutgoingCall call, WampCallContinuation next, CancellationToken cancellationToken)
+    {
+        call.Metadata["x_tenant"] = "acme";
+        return next(call, cancellationToken);
+    }
+
+    public ValueTask<WampPayload> InvokeAsync(WampInvocation invocation, WampProcedureHandler next, CancellationToken cancellationToken)
+    {
+        lock (Seen) Seen.Add(invocation.GetMetadata("x_tenant"));
+        return next(invocation, cancellationToken);
     }
 }

@@ -66,7 +66,8 @@ internal sealed class ShutdownSignal
         }
         catch (AggregateException e)
         {
-            Console.Error.WriteLine($"a shutdown callback failed: {e.InnerException?.Message}");
+            // A library writes no console: the failure goes to the trace listeners, and the shutdown goes on.
+            System.Diagnostics.Trace.TraceError($"a shutdown callback failed: {e.InnerException?.Message}");
         }
         finally
         {
