@@ -16,6 +16,7 @@ var realms = new List<string>();
 TimeSpan shutdownTimeout = ShutdownSignal.DefaultTimeout;
 string? tlsCertificate = null, tlsKey = null;
 var allowedOrigins = new List<string>();
+string? redis = null;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -44,6 +45,9 @@ for (int i = 0; i < args.Length; i++)
         case "--allow-origin" when i + 1 < args.Length:
             allowedOrigins.Add(args[++i]);
             break;
+        case "--redis" when i + 1 < args.Length:
+            redis = args[++i];
+            break;
         case "--help" or "-h":
             Console.WriteLine("usage: WampContracts.Router [--port N (default 8080, 0 = any free port)] [--realm NAME]... [--shutdown-timeout SECONDS (default 10)]");
             Console.WriteLine("                            [--tls-cert FILE [--tls-key FILE]] [--allow-origin ORIGIN]...");
@@ -57,6 +61,8 @@ for (int i = 0; i < args.Length; i++)
             Console.WriteLine("--allow-origin ORIGIN: accept browser WebSocket upgrades only from these origins, e.g. https://app.example.com");
             Console.WriteLine("  (repeat for each; 'null' must be listed to allow it); others get HTTP 403. Clients that send no Origin");
             Console.WriteLine("  header (not browsers) are accepted. Without it, any origin is accepted: set it in production.");
+            Console.WriteLine("--redis HOST:PORT: join the router nodes sharing this Redis; together they serve the same realms as one");
+            Console.WriteLine("  router (see docs/scale-out.md). Also \"backplane\": {\"type\": \"redis\", \"endpoint\": \"HOST:PORT\"} in --config.");
             Console.WriteLine("SIGTERM, SIGINT (Ctrl+C) or SIGQUIT, however often, start one graceful shutdown: GOODBYE");
             Console.WriteLine("(wamp.close.system_shutdown) to every session, then the listener closes. Past --shutdown-timeout");
             Console.WriteLine("seconds the router exits anyway; the exit code is 0 either way.");
@@ -98,6 +104,17 @@ else
     };
 }
 
+redis ??= configPath is not null ? WampRouterConfiguration.Load(configPath).RedisEndpoint : null;
+if (redis is not null)
+{
+    if (RedisBackplaneLoader.Load(redis, out string? problem) is not { } backplane)
+    {
+        Console.Error.WriteLine(problem);
+        return 2;
+    }
+    options.Backplane = backplane;
+}
+
 // Before anything starts, so a signal during startup is kept and acted on once the router is up.
 var shutdown = ShutdownSignal.Listen();
 
@@ -127,3 +144,29 @@ Console.WriteLine("stopping");
 if (!await ShutdownSignal.CompletesWithinAsync(router.DisposeAsync, shutdownTimeout))
     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"the shutdown did not finish within {shutdownTimeout.TotalSeconds:0.###} s; exiting anyway"));
 return 0;
+
+/// <summary>
+/// Loads the Redis backplane (the WampContracts.Router.Redis assembly beside the router) without the router
+/// referencing Redis: the core router has no Redis dependency.
+/// </summary>
+internal static class RedisBackplaneLoader
+{
+    public static WampContracts.Router.Backplane.IWampBackplane? Load(string endpoint, out string? problem)
+    {
+        string dir = AppContext.BaseDirectory;
+        string path = Path.Combine(dir, "WampContracts.Router.Redis.dll");
+        problem = null;
+        if (!File.Exists(path))
+        {
+            problem = "--redis needs WampContracts.Router.Redis.dll (the WampContracts.Router.Redis package) beside the router";
+            return null;
+        }
+        System.Runtime.Loader.AssemblyLoadContext.Default.Resolving += (context, name) =>
+        {
+            string candidate = Path.Combine(dir, name.Name + ".dll");
+            return File.Exists(candidate) ? context.LoadFromAssemblyPath(candidate) : null;
+        };
+        var type = System.Runtime.Loader.AssemblyLoadContext.Default.LoadFromAssemblyPath(path).GetType("WampContracts.Router.Redis.RedisBackplane", throwOnError: true)!;
+        return (WampContracts.Router.Backplane.IWampBackplane)type.GetMethod("FromConfiguration")!.Invoke(null, [endpoint])!;
+    }
+}
