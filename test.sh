@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: installs what they need if it is missing (Debian's python3-autobahn and chromium, the npm
+# Runs every test: installs what they need if it is missing (Debian's python3-autobahn, chromium and redis-server, the npm
 # packages pinned in tests/Interop/peers/package-lock.json, tests/TypeScript.Tests/ts/package-lock.json and
 # samples/Conferences/web/package-lock.json), then the whole solution's tests.
 # Ends with one line: "Total: N passed, N failed".
@@ -17,15 +17,29 @@ if [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium
 fi
 
+# The scale-out tests start Debian's redis-server (on a free loopback port, without persistence).
+if ! command -v redis-server >/dev/null 2>&1; then
+  sudo_cmd=""
+  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq redis-server
+fi
+
 log=$(mktemp)
 # The fuzz tests write their figures (frames, time, sessions, memory) here; they are printed after the run.
 export WAMP_FUZZ_REPORT=$(mktemp)
-trap 'rm -f "$log" "$WAMP_FUZZ_REPORT"' EXIT
+# The scale-out tests write what they measured (cross-node throughput, how fast a node's death is noticed) here.
+export WAMP_SCALEOUT_REPORT=$(mktemp)
+trap 'rm -f "$log" "$WAMP_FUZZ_REPORT" "$WAMP_SCALEOUT_REPORT"' EXIT
 status=0
 dotnet test Contracts.sln --nologo --blame-hang-timeout 5m 2>&1 | tee "$log" || status=$?
 if [ -s "$WAMP_FUZZ_REPORT" ]; then
   echo "Fuzz tests:"
   cat "$WAMP_FUZZ_REPORT"
+fi
+if [ -s "$WAMP_SCALEOUT_REPORT" ]; then
+  echo "Scale-out tests:"
+  cat "$WAMP_SCALEOUT_REPORT"
 fi
 
 # Sum the per-assembly summaries, e.g. "Passed!  - Failed:     0, Passed:    84, Skipped:     0, Total:    84".

@@ -123,7 +123,8 @@ public sealed partial class RedisBackplane : IWampBackplane
     }
 
     /// <summary>A backplane on the Redis server(s) of a StackExchange.Redis configuration string (e.g. <c>localhost:6379</c>).</summary>
-    public static RedisBackplane FromConfiguration(string configuration) => new(new RedisBackplaneOptions { Configuration = configuration });
+    public static RedisBackplane FromConfiguration(string configuration, TimeSpan nodeTimeout) =>
+        new(new RedisBackplaneOptions { Configuration = configuration, NodeTimeout = nodeTimeout });
 
     public long NodeId { get; }
 

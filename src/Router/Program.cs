@@ -17,6 +17,7 @@ TimeSpan shutdownTimeout = ShutdownSignal.DefaultTimeout;
 string? tlsCertificate = null, tlsKey = null;
 var allowedOrigins = new List<string>();
 string? redis = null;
+TimeSpan? nodeTimeout = null;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -48,6 +49,10 @@ for (int i = 0; i < args.Length; i++)
         case "--redis" when i + 1 < args.Length:
             redis = args[++i];
             break;
+        case "--node-timeout" when i + 1 < args.Length && ShutdownSignal.TryParseTimeout(args[i + 1], out var n) && n > TimeSpan.Zero:
+            nodeTimeout = n;
+            i++;
+            break;
         case "--help" or "-h":
             Console.WriteLine("usage: WampContracts.Router [--port N (default 8080, 0 = any free port)] [--realm NAME]... [--shutdown-timeout SECONDS (default 10)]");
             Console.WriteLine("                            [--tls-cert FILE [--tls-key FILE]] [--allow-origin ORIGIN]...");
@@ -63,6 +68,8 @@ for (int i = 0; i < args.Length; i++)
             Console.WriteLine("  header (not browsers) are accepted. Without it, any origin is accepted: set it in production.");
             Console.WriteLine("--redis HOST:PORT: join the router nodes sharing this Redis; together they serve the same realms as one");
             Console.WriteLine("  router (see docs/scale-out.md). Also \"backplane\": {\"type\": \"redis\", \"endpoint\": \"HOST:PORT\"} in --config.");
+            Console.WriteLine("--node-timeout SECONDS (default 5): with --redis, how long a node may miss its heartbeat before the others count");
+            Console.WriteLine("  it dead, fail the calls in flight to its callees and drop its registrations.");
             Console.WriteLine("SIGTERM, SIGINT (Ctrl+C) or SIGQUIT, however often, start one graceful shutdown: GOODBYE");
             Console.WriteLine("(wamp.close.system_shutdown) to every session, then the listener closes. Past --shutdown-timeout");
             Console.WriteLine("seconds the router exits anyway; the exit code is 0 either way.");
@@ -107,7 +114,7 @@ else
 redis ??= configPath is not null ? WampRouterConfiguration.Load(configPath).RedisEndpoint : null;
 if (redis is not null)
 {
-    if (RedisBackplaneLoader.Load(redis, out string? problem) is not { } backplane)
+    if (RedisBackplaneLoader.Load(redis, nodeTimeout ?? TimeSpan.FromSeconds(5), out string? problem) is not { } backplane)
     {
         Console.Error.WriteLine(problem);
         return 2;
@@ -151,7 +158,7 @@ return 0;
 /// </summary>
 internal static class RedisBackplaneLoader
 {
-    public static WampContracts.Router.Backplane.IWampBackplane? Load(string endpoint, out string? problem)
+    public static WampContracts.Router.Backplane.IWampBackplane? Load(string endpoint, TimeSpan nodeTimeout, out string? problem)
     {
         string dir = AppContext.BaseDirectory;
         string path = Path.Combine(dir, "WampContracts.Router.Redis.dll");
@@ -167,6 +174,6 @@ internal static class RedisBackplaneLoader
             return File.Exists(candidate) ? context.LoadFromAssemblyPath(candidate) : null;
         };
         var type = System.Runtime.Loader.AssemblyLoadContext.Default.LoadFromAssemblyPath(path).GetType("WampContracts.Router.Redis.RedisBackplane", throwOnError: true)!;
-        return (WampContracts.Router.Backplane.IWampBackplane)type.GetMethod("FromConfiguration")!.Invoke(null, [endpoint])!;
+        return (WampContracts.Router.Backplane.IWampBackplane)type.GetMethod("FromConfiguration")!.Invoke(null, [endpoint, nodeTimeout])!;
     }
 }
