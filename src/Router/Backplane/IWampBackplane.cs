@@ -65,7 +65,4 @@ public static class WampBackplaneErrors
 {
     /// <summary>The backplane is unreachable: cross-node calls, acknowledged publications and registrations are refused until it returns.</summary>
     public const string Unavailable = "wampcontracts.error.backplane_unavailable";
-
-    /// <summary>The router node of a callee died (stopped renewing its heartbeat) before the call was answered.</summary>
-    public const string NodeLost = "wampcontracts.error.node_lost";
 }

@@ -497,7 +497,8 @@ internal sealed partial class Realm
             foreach (var invocation in callee.Invocations.Values.ToArray())
             {
                 End(invocation);
-                invocation.Caller.Send(RouterFrames.Error(WampMessageType.Call, invocation.CallRequestId, WampBackplaneErrors.NodeLost,
+                // wamp.error.canceled, as for a callee that left: callers retry it when the call is safe to repeat.
+                invocation.Caller.Send(RouterFrames.Error(WampMessageType.Call, invocation.CallRequestId, WampUris.Canceled,
                     $"the router node of the callee of '{invocation.Procedure}' stopped answering (no heartbeat within {bound.TotalMilliseconds:0} ms)"));
             }
             foreach (var registration in callee.Registrations.ToArray()) RemoveCallee(callee, registration);

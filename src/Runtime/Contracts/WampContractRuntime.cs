@@ -167,7 +167,7 @@ public static class WampContractRuntime
             // Only methods with effects are deduplicated: one without side effects fingerprints and stores nothing,
             // even when a caller sends a key.
             var handler = p.Method.Idempotent || p.Method.IdempotencyKeyParameter >= 0 ? Deduplicated(session, p.Method, p.Handler) : p.Handler;
-            return (IAsyncDisposable)await session.RegisterAsync(p.Method.Uri, handler, null, ct).ConfigureAwait(false);
+            return (IAsyncDisposable)await session.RegisterAsync(p.Method.Uri, handler, session.Options.ContractRegisterOptions, ct).ConfigureAwait(false);
         }, cancellationToken);
 
     /// <summary>Subscribes every topic of a subscriber dispatcher; disposing the result unsubscribes them all.</summary>
