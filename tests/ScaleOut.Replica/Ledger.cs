@@ -12,16 +12,28 @@ public interface ILedger
     Task<int> Apply(int entry);
 }
 
-/// <summary>Works a while, then records the effect in Redis (the counter lives outside the replicas).</summary>
+/// <summary>
+/// Works a while, then records the effect in Redis (the counter lives outside the replicas). A replica the test is about
+/// to kill is first frozen (<see cref="FreezeKey"/>): its calls stop before their effect, so the kill lands mid-work,
+/// as a crash does, and not between an effect and its stored outcome (a window only a transaction spanning both closes).
+/// </summary>
 public sealed class Ledger(IDatabase redis, int workMs) : ILedger
 {
     public const string EffectsKey = "ledger:effects";
     public const string PerEntryKey = "ledger:per-entry";
     public const string LogKey = "ledger:log";
+    public const string FrozenKey = "ledger:frozen";
+
+    public static string FreezeKey(int processId) => $"ledger:freeze:{processId}";
 
     public async Task<int> Apply(int entry)
     {
         await Task.Delay(workMs);
+        if (await redis.KeyExistsAsync(FreezeKey(Environment.ProcessId)))
+        {
+            await redis.StringIncrementAsync(FrozenKey);
+            await Task.Delay(Timeout.Infinite); // until the test kills this process
+        }
         // The effect comes last, so a replica killed during the work leaves none behind.
         var batch = redis.CreateBatch();
         var count = batch.StringIncrementAsync(EffectsKey);

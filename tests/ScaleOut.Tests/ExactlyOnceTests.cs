@@ -50,9 +50,15 @@ public sealed class ExactlyOnceTests(ITestOutputHelper output)
             int completed = 0;
             var killReplica = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var killNode = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            await using var check = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
+            var db = check.GetDatabase();
             var kills = Task.Run(async () =>
             {
                 await killReplica.Task;
+                // Killed mid-work: once two of its calls are held before their effect.
+                await db.StringSetAsync(Ledger.FreezeKey(replicas[2].Id), 1);
+                using var frozen = new CancellationTokenSource(RouterNodes.Bound);
+                while ((long)await db.StringGetAsync(Ledger.FrozenKey) < 2) await Task.Delay(20, frozen.Token);
                 replicas[2].Kill();
                 await killNode.Task;
                 node2.Kill();
@@ -78,8 +84,6 @@ public sealed class ExactlyOnceTests(ITestOutputHelper output)
             await kills.WaitAsync(RouterNodes.Bound);
             Assert.Equal(Enumerable.Range(0, Calls), entries);
 
-            await using var check = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
-            var db = check.GetDatabase();
             long effects = (long)await db.StringGetAsync(Ledger.EffectsKey);
             if (effects != Calls)
             {
