@@ -76,6 +76,29 @@ public sealed class EmbeddedNodesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Session_ids_carry_their_node_slot_so_no_two_nodes_hand_out_the_same_id()
+    {
+        // Once a registration on B is seen on A, both nodes have joined the backplane and hold their slots.
+        await using var probe = await OnB();
+        await using var watcher = await OnA();
+        await probe.RegisterAsync("com.example.probe", (inv, _) => ValueTask.FromResult(inv.Payload));
+        await RouterNodes.WaitForCalleesAsync(watcher, "com.example.probe", 1);
+        var sessions = new List<WampSession>();
+        for (int i = 0; i < 5; i++)
+        {
+            sessions.Add(await OnA());
+            sessions.Add(await OnB());
+        }
+        var slotsA = sessions.Where((_, i) => i % 2 == 0).Select(s => s.SessionId & 1023).Distinct().ToArray();
+        var slotsB = sessions.Where((_, i) => i % 2 == 1).Select(s => s.SessionId & 1023).Distinct().ToArray();
+        Assert.Single(slotsA);
+        Assert.Single(slotsB);
+        Assert.NotEqual(slotsA[0], slotsB[0]);
+        Assert.Equal(sessions.Count, sessions.Select(s => s.SessionId).Distinct().Count());
+        foreach (var s in sessions) await s.DisposeAsync();
+    }
+
+    [Fact]
     public async Task Events_from_another_node_honour_exclude_eligible_and_pattern_subscriptions()
     {
         await using var s1 = await OnB();
