@@ -31,7 +31,9 @@ public sealed class EmbeddedNodesTests : IAsyncLifetime
     [Fact]
     public async Task Progressive_results_errors_cancel_and_timeout_cross_nodes()
     {
-        await using var callee = await OnB();
+        // The callee's clock is a fake that never moves: it enforces no time limit of its own.
+        await using var callee = await WampSession.ConnectAsync(_b.Url!, "realm1",
+            new WampSessionOptions { TimeProvider = new Microsoft.Extensions.Time.Testing.FakeTimeProvider() });
         await using var caller = await OnA();
         var interrupted = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -68,9 +70,12 @@ public sealed class EmbeddedNodesTests : IAsyncLifetime
             Assert.Equal("canceled", await interrupted.Task.WaitAsync(Bound));
         }
 
-        // A call's time limit is enforced on the callee's node; the callee is interrupted there.
+        // A call's time limit is enforced by the dealer on the callee's node, which interrupts the callee there (the
+        // caller's and the callee's clocks are fakes that never move, so only the router's limit can end the call).
         interrupted = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var timedOut = caller.CallAsync("com.example.hang", WampPayload.FromArgs("timed out"), new WampCallOptions { Timeout = TimeSpan.FromMilliseconds(300) });
+        await using var patient = await WampSession.ConnectAsync(_a.Url!, "realm1",
+            new WampSessionOptions { TimeProvider = new Microsoft.Extensions.Time.Testing.FakeTimeProvider() });
+        var timedOut = patient.CallAsync("com.example.hang", WampPayload.FromArgs("timed out"), new WampCallOptions { Timeout = TimeSpan.FromMilliseconds(300) });
         await Assert.ThrowsAsync<WampTimeoutException>(() => timedOut.WaitAsync(Bound));
         Assert.Equal("timed out", await interrupted.Task.WaitAsync(Bound));
     }

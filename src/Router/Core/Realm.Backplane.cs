@@ -265,6 +265,7 @@ internal sealed partial class Realm
         {
             var (node, id) = key;
             callee = RouterSession.Remote(node, id, message.AuthId ?? "", message.AuthRole ?? "", frame => ForwardToCallee(node, frame), Options, router.Log);
+            callee.Realm = this;
             _remoteCallees.Add(key, callee);
         }
         if (registration is null)
@@ -405,6 +406,8 @@ internal sealed partial class Realm
         {
             long node = message.From;
             caller = RouterSession.Remote(node, message.Session, message.AuthId ?? "", message.AuthRole ?? "", f => ForwardToCaller(node, f), Options, router.Log);
+            // Its calls' time limits expire through the realm of their caller.
+            caller.Realm = this;
             _remoteCallers.Add(key, caller);
         }
         long callId = message.Id;
