@@ -81,6 +81,50 @@ public sealed class EmbeddedNodesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Cancel_modes_kill_and_skip_cross_nodes()
+    {
+        await using var callee = await OnB();
+        await using var caller = await OnA();
+        var started = new TaskCompletionSource<CancellationToken>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var finish = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await callee.RegisterAsync("com.example.work", async (inv, ct) =>
+        {
+            started.TrySetResult(ct);
+            await finish.Task.WaitAsync(ct);
+            return WampPayload.FromArgs("finished");
+        });
+        await callee.RegisterAsync("com.example.ping", (inv, _) => ValueTask.FromResult(inv.Payload));
+        await RouterNodes.WaitForCalleesAsync(caller, "com.example.work", 1);
+        await RouterNodes.WaitForCalleesAsync(caller, "com.example.ping", 1);
+
+        // kill: the callee on node B is interrupted, and its answer (canceled) ends the call on node A.
+        using (var cancel = new CancellationTokenSource())
+        {
+            var call = caller.CallAsync("com.example.work", default, new WampCallOptions { CancelMode = WampCancelMode.Kill }, cancel.Token);
+            var token = await started.Task.WaitAsync(Bound);
+            cancel.Cancel();
+            var e = await Assert.ThrowsAnyAsync<Exception>(() => call.WaitAsync(Bound));
+            Assert.True(e is OperationCanceledException || e is WampException { Uri: "wamp.error.canceled" }, e.ToString());
+            Assert.True(token.IsCancellationRequested);
+        }
+
+        // skip: the call ends on node A at once; the callee is not interrupted and its late answer is dropped.
+        started = new TaskCompletionSource<CancellationToken>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (var cancel = new CancellationTokenSource())
+        {
+            var call = caller.CallAsync("com.example.work", default, new WampCallOptions { CancelMode = WampCancelMode.Skip }, cancel.Token);
+            var token = await started.Task.WaitAsync(Bound);
+            cancel.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call.WaitAsync(Bound));
+            // A later call travels the same ordered channel: had an INTERRUPT been sent, the callee would have it by now.
+            await caller.CallAsync("com.example.ping", WampPayload.FromArgs(1));
+            Assert.False(token.IsCancellationRequested);
+            finish.SetResult();
+            Assert.Equal(2, (await caller.CallAsync("com.example.ping", WampPayload.FromArgs(2))).Payload.Arguments[0].GetInt32());
+        }
+    }
+
+    [Fact]
     public async Task Session_ids_carry_their_node_slot_so_no_two_nodes_hand_out_the_same_id()
     {
         // Once a registration on B is seen on A, both nodes have joined the backplane and hold their slots.
