@@ -19,7 +19,7 @@ internal static class RouterNodes
     }
 
     /// <summary>Waits (bounded) until <paramref name="session"/>'s node sees <paramref name="callees"/> callees of <paramref name="procedure"/>, on any node.</summary>
-    public static async Task WaitForCalleesAsync(WampSession session, string procedure, int callees, WampInvokePolicy? _ = null)
+    public static async Task WaitForCalleesAsync(WampSession session, string procedure, int callees)
     {
         using var timeout = new CancellationTokenSource(Bound);
         int seen = -1;
