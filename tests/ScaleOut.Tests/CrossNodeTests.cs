@@ -176,4 +176,58 @@ public sealed class CrossNodeTests(ITestOutputHelper output)
         await b.RegisterAsync("com.example.shared", Echo, new WampRegisterOptions { Invoke = WampInvokePolicy.RoundRobin });
         await RouterNodes.WaitForCalleesAsync(a, "com.example.shared", 2);
     }
+
+    [Fact]
+    public async Task Routers_started_with_a_config_file_naming_the_redis_backplane_form_one_router()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        string file = Path.Combine(Path.GetTempPath(), $"wampcontracts-backplane-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, $$$"""
+            {"version": 2, "workers": [{"type": "router", "backplane": {"type": "redis", "endpoint": "{{{redis.Endpoint}}}"},
+              "realms": [{"name": "bank", "roles": [{"name": "anonymous",
+                "permissions": [{"uri": "com.bank.", "match": "prefix", "allow": {"call": true, "register": true}}]}]}]}]}
+            """);
+        try
+        {
+            string dll = Path.Combine(AppContext.BaseDirectory, "WampContracts.Router.dll");
+            var urls = new List<Uri>();
+            var routers = new List<PeerProcess>();
+            for (int i = 0; i < 2; i++)
+            {
+                var process = PeerProcess.Start("dotnet", [dll, "--config", file, "--port", "0"], TimeSpan.FromMinutes(2));
+                routers.Add(process);
+                string line = await process.WaitForLineAsync("listening on ", RouterNodes.Bound);
+                urls.Add(new Uri(line.Split(' ').First(w => w.StartsWith("ws://", StringComparison.Ordinal))));
+            }
+            try
+            {
+                await using var callee = await WampSession.ConnectAsync(urls[1], "bank");
+                await using var caller = await WampSession.ConnectAsync(urls[0], "bank");
+                await callee.RegisterAsync("com.bank.balance", (inv, _) => ValueTask.FromResult(WampPayload.FromArgs(100)));
+                // The registration reaches node 1 over Redis: retry, bounded, until it has.
+                using var timeout = new CancellationTokenSource(RouterNodes.Bound);
+                while (true)
+                {
+                    try
+                    {
+                        var balance = await caller.CallAsync("com.bank.balance");
+                        Assert.Equal(100, balance.Payload.Arguments[0].GetInt32());
+                        break;
+                    }
+                    catch (WampException e) when (e.Uri == "wamp.error.no_such_procedure")
+                    {
+                        await Task.Delay(50, timeout.Token);
+                    }
+                }
+            }
+            finally
+            {
+                foreach (var router in routers) await router.DisposeAsync();
+            }
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }
