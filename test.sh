@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: installs what they need if it is missing (Debian's python3-autobahn, chromium and clang, the npm
-# packages pinned in tests/Interop/peers/package-lock.json, tests/TypeScript.Tests/ts/package-lock.json and
+# Runs every test: installs what they need if it is missing (Debian's python3-autobahn, chromium, clang and
+# redis-server, the npm packages pinned in tests/Interop/peers/package-lock.json, tests/TypeScript.Tests/ts/package-lock.json and
 # samples/Conferences/web/package-lock.json), then the whole solution's tests.
 # Ends with one line: "Total: N passed, N failed".
 set -euo pipefail
@@ -9,31 +9,35 @@ cd "$(dirname "$0")"
 bash tests/Interop/setup.sh
 bash tests/TypeScript.Tests/setup.sh
 
-# The browser test drives Debian's Chromium (never a downloaded browser).
-if [ ! -x /usr/bin/chromium ]; then
+# Debian's packages the tests use, each installed only when missing: Chromium drives the browser test (never a
+# downloaded browser), clang links the Native AOT test (as the .NET SDK's ILCompiler does by default), and the
+# scale-out tests start redis-server (on a free loopback port, without persistence, stopped by process id).
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v clang > /dev/null 2>&1 || missing+=(clang)
+command -v redis-server > /dev/null 2>&1 || missing+=(redis-server)
+if [ ${#missing[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium
-fi
-
-# The Native AOT test links with clang (Debian's), as the .NET SDK's ILCompiler does by default.
-if ! command -v clang > /dev/null; then
-  sudo_cmd=""
-  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq clang
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
 fi
 
 log=$(mktemp)
 # The fuzz tests write their figures (frames, time, sessions, memory) here; they are printed after the run.
 export WAMP_FUZZ_REPORT=$(mktemp)
-trap 'rm -f "$log" "$WAMP_FUZZ_REPORT"' EXIT
+# The scale-out tests write what they measured (cross-node throughput, how fast a node's death is noticed) here.
+export WAMP_SCALEOUT_REPORT=$(mktemp)
+trap 'rm -f "$log" "$WAMP_FUZZ_REPORT" "$WAMP_SCALEOUT_REPORT"' EXIT
 status=0
 dotnet test Contracts.sln --nologo --blame-hang-timeout 10m 2>&1 | tee "$log" || status=$?
 if [ -s "$WAMP_FUZZ_REPORT" ]; then
   echo "Fuzz tests:"
   cat "$WAMP_FUZZ_REPORT"
+fi
+if [ -s "$WAMP_SCALEOUT_REPORT" ]; then
+  echo "Scale-out tests:"
+  cat "$WAMP_SCALEOUT_REPORT"
 fi
 
 # Sum the per-assembly summaries, e.g. "Passed!  - Failed:     0, Passed:    84, Skipped:     0, Total:    84".

@@ -71,10 +71,14 @@ public sealed class ConferencesApp : IAsyncDisposable
 
     private const string ServiceAuthId = "conferences-service";
 
-    public static async Task<ConferencesApp> StartAsync(int port = 0, CancellationToken cancellationToken = default)
+    /// <param name="redis">With a Redis endpoint, this app is one node of several sharing it: the service's procedures are
+    /// shared (roundrobin) with the other nodes' services, and events reach the pages on every node.</param>
+    public static async Task<ConferencesApp> StartAsync(int port = 0, string? redis = null, CancellationToken cancellationToken = default)
     {
         string serviceTicket = System.Security.Cryptography.RandomNumberGenerator.GetHexString(32, lowercase: true);
-        var router = WampRouter.CreateInMemory(new WampRouterOptions { RealmSettings = [RealmSettings(serviceTicket)] });
+        var routerOptions = new WampRouterOptions { RealmSettings = [RealmSettings(serviceTicket)] };
+        if (redis is not null) WampContracts.Router.Redis.RedisBackplaneExtensions.UseRedisBackplane(routerOptions, redis);
+        var router = WampRouter.CreateInMemory(routerOptions);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         // The host takes no process signal: Program.cs alone decides when to stop, and stops this app with DisposeAsync.
@@ -101,6 +105,8 @@ public sealed class ConferencesApp : IAsyncDisposable
         {
             JsonSerializerOptions = ConferencesJson.Default.Options,
             Authentication = new WampAuthentication { AuthId = ServiceAuthId, Methods = [WampCredential.Ticket(serviceTicket)] },
+            // Several nodes: each node's service takes its share of the calls (each keeps its own data in this demo).
+            ContractRegisterOptions = redis is null ? WampRegisterOptions.Default : new WampRegisterOptions { Invoke = WampInvokePolicy.RoundRobin },
         };
         var session = await WampSession.JoinAsync(router.ConnectInMemory(), Realm, serviceOptions, cancellationToken);
         var service = new ConferenceService(session.GetPublisher<IConferenceEvents>(), TimeProvider.System);

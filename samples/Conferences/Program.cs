@@ -6,21 +6,25 @@ using WampContracts.Transport;
 
 // The conferences demo: a web host with the embedded WAMP router, the conferences service, and a page that
 // talks WAMP from the browser; then a console client that calls the service through the router.
-// Usage: dotnet run --project samples/Conferences [-- --serve] [--port N] [--shutdown-timeout SECONDS]
+// Usage: dotnet run --project samples/Conferences [-- --serve] [--port N] [--shutdown-timeout SECONDS] [--redis HOST:PORT]
+// With --redis, the demo is one node of several sharing that Redis (start it twice, on two ports): the page on one node
+// shows the updates made through the other (docs/scale-out.md).
 // With --serve it keeps serving until SIGTERM, SIGINT (Ctrl+C) or SIGQUIT: then, however often the signal comes, it
 // prints "stopping", says GOODBYE (wamp.close.system_shutdown) to every session and exits with code 0, after at most
 // --shutdown-timeout seconds (default 10) whatever is still running.
 int port = 0;
 bool serve = false;
 TimeSpan shutdownTimeout = ShutdownSignal.DefaultTimeout;
+string? redis = null;
 for (int i = 0; i < args.Length; i++)
 {
     if (args[i] == "--serve") serve = true;
     else if (args[i] == "--port" && i + 1 < args.Length && int.TryParse(args[++i], NumberStyles.None, CultureInfo.InvariantCulture, out int p)) port = p;
+    else if (args[i] == "--redis" && i + 1 < args.Length) redis = args[++i];
     else if (args[i] == "--shutdown-timeout" && i + 1 < args.Length && ShutdownSignal.TryParseTimeout(args[++i], out var t)) shutdownTimeout = t;
     else
     {
-        Console.Error.WriteLine($"unknown argument '{args[i]}' (usage: [--serve] [--port N] [--shutdown-timeout SECONDS])");
+        Console.Error.WriteLine($"unknown argument '{args[i]}' (usage: [--serve] [--port N] [--shutdown-timeout SECONDS] [--redis HOST:PORT])");
         return 2;
     }
 }
@@ -28,7 +32,7 @@ for (int i = 0; i < args.Length; i++)
 // Before anything starts: the one place that decides when this process stops (the web host takes no signal).
 var shutdown = ShutdownSignal.Listen();
 
-var app = await ConferencesApp.StartAsync(port);
+var app = await ConferencesApp.StartAsync(port, redis);
 Console.WriteLine($"router: {app.RouterUrl} (realm {ConferencesApp.Realm})");
 try
 {

@@ -17,6 +17,8 @@ var realms = new List<string>();
 TimeSpan shutdownTimeout = ShutdownSignal.DefaultTimeout;
 string? tlsCertificate = null, tlsKey = null;
 var allowedOrigins = new List<string>();
+string? redis = null;
+TimeSpan? nodeTimeout = null;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -45,6 +47,13 @@ for (int i = 0; i < args.Length; i++)
         case "--allow-origin" when i + 1 < args.Length:
             allowedOrigins.Add(args[++i]);
             break;
+        case "--redis" when i + 1 < args.Length:
+            redis = args[++i];
+            break;
+        case "--node-timeout" when i + 1 < args.Length && ShutdownSignal.TryParseTimeout(args[i + 1], out var n) && n > TimeSpan.Zero:
+            nodeTimeout = n;
+            i++;
+            break;
         case "--help" or "-h":
             Console.WriteLine("usage: wamp-router [--port N (default 8080, 0 = any free port)] [--realm NAME]... [--shutdown-timeout SECONDS (default 10)]");
             Console.WriteLine("                   [--tls-cert FILE [--tls-key FILE]] [--allow-origin ORIGIN]...");
@@ -58,6 +67,10 @@ for (int i = 0; i < args.Length; i++)
             Console.WriteLine("--allow-origin ORIGIN: accept browser WebSocket upgrades only from these origins, e.g. https://app.example.com");
             Console.WriteLine("  (repeat for each; 'null' must be listed to allow it); others get HTTP 403. Clients that send no Origin");
             Console.WriteLine("  header (not browsers) are accepted. Without it, any origin is accepted: set it in production.");
+            Console.WriteLine("--redis HOST:PORT: join the router nodes sharing this Redis; together they serve the same realms as one");
+            Console.WriteLine("  router (see docs/scale-out.md). Also \"backplane\": {\"type\": \"redis\", \"endpoint\": \"HOST:PORT\"} in --config.");
+            Console.WriteLine("--node-timeout SECONDS (default 5): with --redis, how long a node may miss its heartbeat before the others count");
+            Console.WriteLine("  it dead, fail the calls in flight to its callees and drop its registrations.");
             Console.WriteLine("SIGTERM, SIGINT (Ctrl+C) or SIGQUIT, however often, start one graceful shutdown: GOODBYE");
             Console.WriteLine("(wamp.close.system_shutdown) to every session, then the listener closes. Past --shutdown-timeout");
             Console.WriteLine("seconds the router exits anyway; the exit code is 0 either way.");
@@ -99,6 +112,13 @@ else
     };
 }
 
+redis ??= configPath is not null ? WampRouterConfiguration.Load(configPath).RedisEndpoint : null;
+if (redis is not null)
+{
+    // The tool ships the Redis backplane; the router library itself keeps no Redis dependency.
+    options.Backplane = WampContracts.Router.Redis.RedisBackplane.FromConfiguration(redis, nodeTimeout ?? TimeSpan.FromSeconds(5));
+}
+
 // Before anything starts, so a signal during startup is kept and acted on once the router is up.
 var shutdown = ShutdownSignal.Listen();
 
@@ -128,3 +148,4 @@ Console.WriteLine("stopping");
 if (!await ShutdownSignal.CompletesWithinAsync(router.DisposeAsync, shutdownTimeout))
     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"the shutdown did not finish within {shutdownTimeout.TotalSeconds:0.###} s; exiting anyway"));
 return 0;
+

@@ -83,6 +83,7 @@ public sealed class WampRouter : IAsyncDisposable
         try
         {
             var core = new RouterCore(options);
+            core.StartBackplane();
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
             // A library never takes the process's signals: the default console lifetime would, and stop only this host.
@@ -125,7 +126,9 @@ public sealed class WampRouter : IAsyncDisposable
     {
         options ??= new WampRouterOptions();
         var origins = CheckConnectionSettings(options);
-        return new(new RouterCore(options), origins, null, null);
+        var core = new RouterCore(options);
+        core.StartBackplane();
+        return new(core, origins, null, null);
     }
 
     /// <summary>Opens an in-memory connection to this router; pass the result to <c>WampSession.JoinAsync</c>.</summary>
@@ -203,6 +206,7 @@ public sealed class WampRouter : IAsyncDisposable
             await _app.StopAsync(timeout.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             await _app.DisposeAsync().ConfigureAwait(false);
         }
+        await _core.StopBackplaneAsync().ConfigureAwait(false);
         _certificate?.Dispose();
     }
 }

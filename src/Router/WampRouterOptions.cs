@@ -130,4 +130,11 @@ public sealed class WampRouterOptions
     /// protocol violation, and unexpected failures. Default: nothing is logged.
     /// </summary>
     public Microsoft.Extensions.Logging.ILoggerFactory LoggerFactory { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
+
+    /// <summary>
+    /// What joins this router to other router nodes serving the same realms as one router (see docs/scale-out.md);
+    /// null (the default): a single node. The Redis one comes from the WampContracts.Router.Redis package
+    /// (<c>options.UseRedisBackplane("localhost:6379")</c>). The router starts it and disposes of it when it stops.
+    /// </summary>
+    public Backplane.IWampBackplane? Backplane { get; set; }
 }

@@ -91,6 +91,14 @@ public sealed class WampSessionOptions
     public IIdempotencyStore IdempotencyStore { get; init; } = new InMemoryIdempotencyStore();
 
     /// <summary>
+    /// How generated callee stubs register their procedures. Default: <see cref="WampRegisterOptions.Default"/> (invoke
+    /// <c>single</c>). Replicas of one service share its procedures with <c>Invoke = WampInvokePolicy.RoundRobin</c>
+    /// (give them a shared <see cref="IdempotencyStore"/>, such as WampContracts.Redis's, so a retry reaching another
+    /// replica is deduplicated too).
+    /// </summary>
+    public WampRegisterOptions ContractRegisterOptions { get; init; } = WampRegisterOptions.Default;
+
+    /// <summary>
     /// Also carry call metadata (idempotency key, time limit) in the payload, as keyword argument
     /// <c>x_wampcontracts</c>, for routers that drop custom CALL options (fox-wamp does). Both ends must be
     /// WampContracts, or read that key. Off by default.

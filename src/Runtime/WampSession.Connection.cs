@@ -58,6 +58,44 @@ public sealed partial class WampSession
         public bool MarkLost() => Interlocked.Exchange(ref _lost, 1) == 0;
     }
 
+    /// <summary>
+    /// Joins <paramref name="realm"/> on the first reachable router of <paramref name="urls"/> (nodes of one router
+    /// cluster, see docs/scale-out.md). With <see cref="WampSessionOptions.Reconnect"/> set, a lost connection is opened
+    /// again to the next reachable node in the list (with the policy's backoff between rounds), and the session
+    /// re-registers its procedures and re-subscribes its topics there.
+    /// </summary>
+    /// <exception cref="WampConnectionException">No router of the list could be joined (the last failure is reported).</exception>
+    public static Task<WampSession> ConnectToClusterAsync(IReadOnlyList<Uri> urls, string realm, WampSessionOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(urls);
+        if (urls.Count == 0) throw new ArgumentException("at least one router URL is needed", nameof(urls));
+        options ??= new WampSessionOptions();
+        var connectOptions = options;
+        Uri[] nodes = [.. urls];
+        int next = 0; // the node tried first: after a loss, the one after the node that was lost
+        return JoinAsync(async ct =>
+        {
+            Exception? last = null;
+            int start = Volatile.Read(ref next);
+            for (int i = 0; i < nodes.Length; i++)
+            {
+                int at = (start + i) % nodes.Length;
+                try
+                {
+                    var transport = await WebSocketTransport.ConnectAsync(nodes[at], connectOptions.ConnectTimeout, connectOptions.MaxMessageSize, connectOptions.WebSocket, ct).ConfigureAwait(false);
+                    Volatile.Write(ref next, (at + 1) % nodes.Length);
+                    return transport;
+                }
+                catch (Exception e) when (e is WampConnectionException or IOException or System.Net.WebSockets.WebSocketException)
+                {
+                    last = e;
+                }
+            }
+            throw last as WampConnectionException ?? new WampConnectionException(WampConnectionException.TransportLost,
+                $"none of the {nodes.Length} routers could be reached: {last?.Message}", last);
+        }, realm, options, cancellationToken);
+    }
+
     private void StartLoops(Connection connection)
     {
         connection.WriteLoop = Task.Run(() => WriteLoopAsync(connection), CancellationToken.None);

@@ -35,6 +35,16 @@ internal sealed class WorkerDto : JsonObjectDto
     public List<RealmDto?>? Realms { get; set; }
 
     public List<TransportDto?>? Transports { get; set; }
+
+    public BackplaneDto? Backplane { get; set; }
+}
+
+/// <summary>This router's own setting (not Crossbar.io's): the backplane joining router nodes, e.g. <c>{"type": "redis", "endpoint": "localhost:6379"}</c>.</summary>
+internal sealed class BackplaneDto : JsonObjectDto
+{
+    public string? Type { get; set; }
+
+    public string? Endpoint { get; set; }
 }
 
 internal sealed class RealmDto : JsonObjectDto

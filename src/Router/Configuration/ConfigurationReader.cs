@@ -16,6 +16,8 @@ namespace WampContracts.Router.Configuration;
 internal sealed partial class ConfigurationReader(string file, string baseDirectory)
 {
     // Settings Crossbar.io knows where this router reads an object, but this router does not support: refused as such.
+    private string? _redisEndpoint;
+
     private static readonly string[] CrossbarWorker = ["options", "manhole", "components", "connections"];
     private static readonly string[] CrossbarRealm = ["options", "store"];
     private static readonly string[] CrossbarPermission = ["validate"];
@@ -65,12 +67,21 @@ internal sealed partial class ConfigurationReader(string file, string baseDirect
             if (router is not null) throw Error(path, "a second router worker: this router is one worker of type \"router\"");
             router = ReadRouterWorker(path, worker);
         }
-        return new WampRouterConfiguration(file, router!.Value.Realms, router.Value.Transport);
+        return new WampRouterConfiguration(file, router!.Value.Realms, router.Value.Transport) { RedisEndpoint = _redisEndpoint };
     }
 
     private (IReadOnlyList<WampRealmOptions>, WampTransportConfiguration?) ReadRouterWorker(string path, WorkerDto worker)
     {
         RefuseOthers(path, worker, CrossbarWorker, "in a router worker");
+        if (worker.Backplane is { } backplane)
+        {
+            RefuseOthers(path + ".backplane", backplane, [], "in a backplane");
+            if (backplane.Type != "redis")
+                throw Error(path + ".backplane.type", backplane.Type is null ? "missing: the backplane's type must be \"redis\"" : $"backplane type '{backplane.Type}' is not supported (only \"redis\")");
+            if (string.IsNullOrWhiteSpace(backplane.Endpoint))
+                throw Error(path + ".backplane.endpoint", "missing: the Redis endpoint, e.g. \"localhost:6379\"");
+            _redisEndpoint = backplane.Endpoint;
+        }
         var realms = new List<WampRealmOptions>();
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < (worker.Realms?.Count ?? 0); i++)

@@ -27,6 +27,12 @@ public sealed class WampRouterConfiguration
     /// <summary>The listening transport; null when the file has none (the router's defaults then apply).</summary>
     public WampTransportConfiguration? Transport { get; }
 
+    /// <summary>
+    /// The Redis endpoint of the worker's <c>"backplane": {"type": "redis", "endpoint": "HOST:PORT"}</c> (this router's
+    /// own setting, see docs/scale-out.md); null for a single router.
+    /// </summary>
+    public string? RedisEndpoint { get; init; }
+
     /// <summary>Reads and checks a configuration file; <see cref="WampConfigurationException"/> names what is wrong and where.</summary>
     public static WampRouterConfiguration Load(string path)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using WampContracts.Protocol;
+using WampContracts.Router.Backplane;
 
 namespace WampContracts.Router.Core;
 
@@ -72,12 +73,24 @@ internal sealed partial class Realm
         if (!Authorize(publisher, WampAction.Publish, WampMessageType.Publish, requestId, topic!, WampMatch.Exact, answer, out bool discloseByRule, reply: acknowledge))
             return;
 
+        var backplane = Backplane;
+        if (acknowledge && backplane is { IsAvailable: false })
+        {
+            publisher.Send(RouterFrames.Error(WampMessageType.Publish, requestId, WampBackplaneErrors.Unavailable,
+                $"the event on '{RouterFrames.Quote(topic)}' was not published: the backplane to the other nodes is unreachable"));
+            return;
+        }
         long publicationId = router.NewPublicationId();
         var filter = new DeliveryFilter(m.Dict, publisher);
         // An open realm discloses the publisher when it asks; a configured one when its rule says so (disclose
         // publisher), whatever it asks, as Crossbar.io does.
         bool disclose = Authorization is null ? m.Dict.GetBool("disclose_me"u8) : discloseByRule;
         Deliver(topic!, publicationId, m.Payload, filter, disclose ? publisher : null, m.Dict);
+        if (backplane is not null)
+        {
+            PublishAcrossNodes(backplane, publisher, m, topic!, publicationId, disclose, acknowledge);
+            return;
+        }
         if (acknowledge) publisher.Send(RouterFrames.Ack(WampMessageType.Published, requestId, publicationId));
     }
 
@@ -150,7 +163,7 @@ internal sealed partial class Realm
         private readonly HashSet<long>? _exclude, _eligible;
         private readonly HashSet<string>? _excludeAuthId, _eligibleAuthId, _excludeAuthRole, _eligibleAuthRole;
 
-        public DeliveryFilter(WampDict options, RouterSession publisher)
+        public DeliveryFilter(WampDict options, RouterSession? publisher)
         {
             _excludedPublisher = options.GetBool("exclude_me"u8, defaultValue: true) ? publisher : null;
             _exclude = Ids(options.GetRaw("exclude"u8));

@@ -34,19 +34,33 @@ internal sealed partial class Realm
         string uri = m.Uri!;
         if (!Authorize(session, WampAction.Register, WampMessageType.Register, requestId, uri, match, answer, out _)) return;
 
+        if (!CanRegister(session, requestId, uri, match, invoke.Value)) return;
+        bool discloseCaller = m.Dict.GetBool("disclose_caller"u8);
+        // With a backplane, the first callee of a procedure on this node claims it across nodes first.
+        if (Backplane is { } backplane && !HasLocalCallee(_registrations.Find(uri, match)))
+        {
+            RegisterAcrossNodes(backplane, session, requestId, uri, match, invoke.Value, discloseCaller);
+            return;
+        }
+        AddCallee(session, requestId, uri, match, invoke.Value, discloseCaller);
+    }
+
+    /// <summary>Whether the session may become a callee of the URI (policies, shared role, its limit); otherwise answers ERROR.</summary>
+    private bool CanRegister(RouterSession session, long requestId, string uri, WampMatch match, WampInvokePolicy invoke)
+    {
         var registration = _registrations.Find(uri, match);
         if (registration is not null)
         {
             if (registration.Invoke == WampInvokePolicy.Single || invoke == WampInvokePolicy.Single || registration.Callees.Exists(c => c.Session == session))
             {
                 session.Send(RouterFrames.Error(WampMessageType.Register, requestId, WampUris.ProcedureAlreadyExists, $"procedure '{RouterFrames.Quote(uri)}' is already registered"));
-                return;
+                return false;
             }
             if (registration.Invoke != invoke)
             {
                 session.Send(RouterFrames.Error(WampMessageType.Register, requestId, WampUris.ProcedureExistsWithDifferentInvocationPolicy,
                     $"procedure '{RouterFrames.Quote(uri)}' is registered with invoke policy '{registration.Invoke.ToString().ToLowerInvariant()}'"));
-                return;
+                return false;
             }
             // In a configured realm a shared registration is shared within one role: a session of another role that
             // may register the URI still cannot join the callees of this one (and so receive a share of its calls).
@@ -55,20 +69,25 @@ internal sealed partial class Realm
                 router.Log.ActionDenied(session.Id, session.AuthRole, "join the shared registration of", uri);
                 session.Send(RouterFrames.Error(WampMessageType.Register, requestId, WampUris.NotAuthorized,
                     $"authrole '{session.AuthRole}' is not authorized to join the shared registration of '{RouterFrames.Quote(uri)}', which belongs to authrole '{registration.AuthRole}'"));
-                return;
+                return false;
             }
         }
-        if (!WithinSessionLimit(session, WampMessageType.Register, requestId, session.Registrations.Count, Options.MaxRegistrationsPerSession,
-                nameof(WampRouterOptions.MaxRegistrationsPerSession)))
-            return;
+        return WithinSessionLimit(session, WampMessageType.Register, requestId, session.Registrations.Count, Options.MaxRegistrationsPerSession,
+            nameof(WampRouterOptions.MaxRegistrationsPerSession));
+    }
+
+    private void AddCallee(RouterSession session, long requestId, string uri, WampMatch match, WampInvokePolicy invoke, bool discloseCaller)
+    {
+        var registration = _registrations.Find(uri, match);
         if (registration is null)
         {
-            registration = new Registration { Id = router.NextId(), Uri = uri, Match = match, Invoke = invoke.Value, AuthRole = session.AuthRole };
+            registration = new Registration { Id = router.NextId(), Uri = uri, Match = match, Invoke = invoke, AuthRole = session.AuthRole };
             _registrations.Add(registration);
         }
-        registration.Callees.Add((session, m.Dict.GetBool("disclose_caller"u8)));
+        registration.Callees.Add((session, discloseCaller));
         session.Registrations.Add(registration);
         session.Send(RouterFrames.Ack(WampMessageType.Registered, requestId, registration.Id));
+        if (Backplane is { } backplane) AnnounceRegistration(backplane, session, registration, discloseCaller, added: true);
     }
 
     private static bool IsKnownMatch(WampDict options) =>
@@ -90,6 +109,12 @@ internal sealed partial class Realm
         registration.Callees.RemoveAll(c => c.Session == session);
         session.Registrations.Remove(registration);
         if (registration.Callees.Count == 0) _registrations.Remove(registration);
+        if (Backplane is { } backplane && session.RemoteNode == 0)
+        {
+            AnnounceRegistration(backplane, session, registration, discloseCaller: false, added: false);
+            if (!HasLocalCallee(registration))
+                _ = ReleaseClaimAsync(backplane, ClaimKey(Name, registration.Uri, registration.Match), ClaimPolicy(registration.Invoke, registration.AuthRole));
+        }
     }
 
     /// <summary>Picks the one registration a call goes to: exact, else longest prefix, else most specific wildcard.</summary>
@@ -159,13 +184,22 @@ internal sealed partial class Realm
 
         bool wantsProgress = m.Dict.GetBool("receive_progress"u8);
         var timeout = TimeLimit.FromWireMilliseconds(timeoutMs) ?? TimeSpan.Zero;
+        if (callee.RemoteNode != 0) return CallAcrossNodes(caller, m, uri!, callee, discloseCaller, wantsProgress, timeoutMs, timeout);
+        StartInvocation(caller, requestId, m.Dict, m.Payload, registration, callee, uri!, discloseCaller, wantsProgress, timeoutMs, timeout);
+        return true;
+    }
+
+    /// <summary>Sends the INVOCATION for a call and tracks it until its answer, cancel, timeout or a leave.</summary>
+    private void StartInvocation(RouterSession caller, long requestId, WampDict callOptions, WampPayload payload, Registration registration,
+        RouterSession callee, string uri, bool discloseCaller, bool wantsProgress, long? timeoutMs, TimeSpan timeout)
+    {
         var invocation = new Invocation
         {
             Caller = caller,
             CallRequestId = requestId,
             Callee = callee,
             InvocationId = callee.NextInvocationId(),
-            Procedure = uri!,
+            Procedure = uri,
             CallerWantsProgress = wantsProgress,
             Timeout = timeout,
         };
@@ -173,11 +207,10 @@ internal sealed partial class Realm
         callee.Invocations.Add(invocation.InvocationId, invocation);
 
         var w = WampFrameWriter.Start(WampMessageType.Invocation).Id(invocation.InvocationId).Id(registration.Id);
-        WriteInvocationDetails(w.Json, m.Dict, caller, callee, registration, uri!, discloseCaller, wantsProgress, timeoutMs);
-        callee.Send(w.Payload(m.Payload).ToFrame());
+        WriteInvocationDetails(w.Json, callOptions, caller, callee, registration, uri, discloseCaller, wantsProgress, timeoutMs);
+        callee.Send(w.Payload(payload).ToFrame());
 
         if (timeout > TimeSpan.Zero) _timers.Schedule(invocation, timeout);
-        return true;
     }
 
     private static void WriteInvocationDetails(Utf8JsonWriter w, WampDict callOptions, RouterSession caller, RouterSession callee,
@@ -229,6 +262,7 @@ internal sealed partial class Realm
         _timers.Cancel(invocation);
         invocation.Caller.Calls.Remove(invocation.CallRequestId);
         invocation.Callee.Invocations.Remove(invocation.InvocationId);
+        if (invocation.Callee.RemoteNode != 0) _remoteCalls.Remove(invocation.InvocationId);
     }
 
     private void OnCancel(RouterSession caller, in WampMessage m)

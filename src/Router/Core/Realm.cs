@@ -57,7 +57,7 @@ internal sealed partial class Realm(string name, RouterCore router)
                 w.WriteStringValue(session.AuthId);
                 w.WriteStringValue(session.AuthRole);
             }));
-            if (_sessions.Count == 0)
+            if (_sessions.Count == 0 && !HoldsRemoteState)
             {
                 // An empty realm holds nothing (every registration and subscription belongs to a session): forget it,
                 // so realms created on first use cannot pile up.

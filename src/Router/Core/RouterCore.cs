@@ -200,7 +200,7 @@ internal sealed partial class RouterCore(WampRouterOptions options)
         // A callee that cannot be canceled is treated as not supporting progressive results (the protocol's rule).
         session.CalleeProgressiveResults = callee.GetBool("progressive_call_results"u8);
 
-        do session.Id = Random.Shared.NextInt64(1, WampMessageParser.MaxId + 1);
+        do session.Id = NewSessionId();
         while (!_sessions.TryAdd(session.Id, session));
         session.AuthId = WampAnonymousAuthenticator.AnonymousAuthId(session.Id);
         // A realm with settings authenticates; an open realm (and the development mode) welcomes everyone as anonymous.

@@ -71,6 +71,7 @@ internal sealed class RouterSession(IWampTransport transport, WampRouterOptions 
     /// </summary>
     public void Send(WampFrame frame)
     {
+        if (Forward is { } forward) { forward(frame); frame.Release(); return; }
         if (Closed || Volatile.Read(ref _cutOff) != 0) { frame.Release(); return; }
         long queuedBytes = Sender.QueuedBytes;
         if (Sender.QueuedCount >= options.MaxQueuedMessagesPerSession ||
@@ -87,6 +88,29 @@ internal sealed class RouterSession(IWampTransport transport, WampRouterOptions 
         }
         Sender.TryEnqueue(frame);
     }
+
+    /// <summary>
+    /// For a session of another router node (seen through the backplane): that node's id; 0 for a session of this node.
+    /// </summary>
+    public long RemoteNode { get; init; }
+
+    /// <summary>For a session of another node: what carries a frame meant for it over the backplane (it must not keep the frame).</summary>
+    public Action<WampFrame>? Forward { get; init; }
+
+    /// <summary>A stand-in for a session of another router node: frames sent to it go to <paramref name="forward"/>.</summary>
+    public static RouterSession Remote(long node, long id, string authId, string authRole, Action<WampFrame> forward, WampRouterOptions options, ILogger log) =>
+        new(null!, options, log)
+        {
+            RemoteNode = node,
+            Id = id,
+            AuthId = authId,
+            AuthRole = authRole,
+            Forward = forward,
+            // What the remote callee supports is decided on its own node.
+            CalleeCallCanceling = true,
+            CalleeCallTimeout = true,
+            CalleeProgressiveResults = true,
+        };
 
     public long NextInvocationId()
     {

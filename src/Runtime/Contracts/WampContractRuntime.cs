@@ -179,7 +179,7 @@ public static class WampContractRuntime
             // even when a caller sends a key.
             var handler = WampContractTargets.Wrap(p.Handler);
             handler = p.Method.Idempotent || p.Method.IdempotencyKeyParameter >= 0 ? Deduplicated(session, p.Method, handler) : handler;
-            return (IAsyncDisposable)await session.RegisterAsync(p.Method.Uri, handler, null, p.Method, ct).ConfigureAwait(false);
+            return (IAsyncDisposable)await session.RegisterAsync(p.Method.Uri, handler, session.Options.ContractRegisterOptions, p.Method, ct).ConfigureAwait(false);
         }, cancellationToken);
 
     /// <summary>Subscribes every topic of a subscriber dispatcher; disposing the result unsubscribes them all.</summary>
