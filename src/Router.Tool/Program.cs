@@ -149,3 +149,5 @@ if (!await ShutdownSignal.CompletesWithinAsync(router.DisposeAsync, shutdownTime
     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"the shutdown did not finish within {shutdownTimeout.TotalSeconds:0.###} s; exiting anyway"));
 return 0;
 
+/// <summary>The tool's entry point; internal, so the assembly exports no types (ASP.NET Core would otherwise make it public).</summary>
+internal sealed partial class Program;

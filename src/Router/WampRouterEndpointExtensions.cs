@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,6 +18,7 @@ public static class WampRouterEndpointExtensions
     /// says GOODBYE (<c>wamp.close.system_shutdown</c>) to every session.
     /// </summary>
     /// <exception cref="ArgumentException"><see cref="WampRouterOptions.AllowedOrigins"/> or the keepalive settings are invalid.</exception>
+    [SuppressMessage("ApiDesign", "RS0027", Justification = "The two overloads differ in the type of their last parameter (options or a router), as MapHub's do; MapWampRouter(\"/ws\") stays the short form.")]
     public static IEndpointConventionBuilder MapWampRouter(this IEndpointRouteBuilder endpoints, string pattern, WampRouterOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(endpoints);

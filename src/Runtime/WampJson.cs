@@ -5,7 +5,7 @@ using System.Text.Json.Serialization;
 namespace WampContracts;
 
 /// <summary>JSON conventions of WAMP peers: camelCase names, and binary as <c>"\u0000"</c> + Base64.</summary>
-public static class WampJson
+internal static class WampJson
 {
     /// <summary>
     /// The options reflection-based helpers use: web defaults (camelCase, case-insensitive reading), which is

@@ -61,7 +61,7 @@ public readonly struct WampDict
     public WampDict GetDict(ReadOnlySpan<byte> key) => new(GetRaw(key));
 
     /// <summary>Calls <paramref name="visit"/> for every top-level key with the raw JSON of its value.</summary>
-    public void ForEach<TState>(TState state, WampDictVisitor<TState> visit)
+    internal void ForEach<TState>(TState state, WampDictVisitor<TState> visit)
     {
         if (_json.IsEmpty) return;
         var reader = new Utf8JsonReader(_json.Span, WampMessageParser.ReaderOptions);
@@ -86,4 +86,4 @@ public readonly struct WampDict
     public override string ToString() => Encoding.UTF8.GetString(Json.Span);
 }
 
-public delegate void WampDictVisitor<TState>(TState state, string key, ReadOnlyMemory<byte> rawValue);
+internal delegate void WampDictVisitor<TState>(TState state, string key, ReadOnlyMemory<byte> rawValue);

@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace WampContracts.Protocol;
 
 /// <summary>A serialized WAMP message ready to send. Pooled frames return their buffer after sending.</summary>
-public readonly struct WampFrame
+internal readonly struct WampFrame
 {
     private readonly byte[] _array;
     private readonly int _length;
@@ -33,7 +33,7 @@ public readonly struct WampFrame
 /// Writes one WAMP message into a reused per-thread buffer, then copies it out as a <see cref="WampFrame"/>.
 /// Use it synchronously from <see cref="Start"/> to <see cref="ToFrame"/>: no await in between.
 /// </summary>
-public sealed class WampFrameWriter
+internal sealed class WampFrameWriter
 {
     [ThreadStatic] private static WampFrameWriter? t_cached;
 

@@ -8,7 +8,7 @@ namespace WampContracts.Protocol;
 /// slices of <see cref="Raw"/>, so a router can relay them byte for byte and a client parses them only when
 /// a typed reader asks.
 /// </summary>
-public readonly struct WampMessage
+internal readonly struct WampMessage
 {
     public WampMessageType Type { get; init; }
 
@@ -48,7 +48,7 @@ public sealed class WampProtocolException(string message) : Exception(message)
 /// and its text: valid UTF-8 with no escaped unpaired surrogate (<c>"\uD800"</c>) in any string, so every string of
 /// a message that parses can be read as a .NET string.
 /// </summary>
-public static class WampMessageParser
+internal static class WampMessageParser
 {
     /// <summary>Largest id WAMP allows (2^53).</summary>
     public const long MaxId = 9007199254740992L;

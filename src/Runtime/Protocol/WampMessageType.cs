@@ -1,7 +1,7 @@
 namespace WampContracts.Protocol;
 
 /// <summary>The message codes of WAMP v2 (the first element of every message).</summary>
-public enum WampMessageType
+internal enum WampMessageType
 {
     Hello = 1,
     Welcome = 2,

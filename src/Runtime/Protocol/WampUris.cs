@@ -1,7 +1,7 @@
 namespace WampContracts.Protocol;
 
 /// <summary>URIs that WAMP itself defines, plus the ones real peers send in their place.</summary>
-public static class WampUris
+internal static class WampUris
 {
     public const string InvalidUri = "wamp.error.invalid_uri";
     public const string NoSuchProcedure = "wamp.error.no_such_procedure";

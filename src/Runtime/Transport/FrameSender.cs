@@ -7,7 +7,7 @@ namespace WampContracts.Transport;
 /// The single writer of a transport: senders queue frames without waiting, one loop writes them back to back,
 /// releasing pooled buffers as it goes. Used by the client session and by each router session alike.
 /// </summary>
-public sealed class FrameSender
+internal sealed class FrameSender
 {
     private readonly Channel<WampFrame> _queue = Channel.CreateUnbounded<WampFrame>(
         new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });

@@ -6,7 +6,7 @@ namespace WampContracts.Transport;
 /// Two connected in-process transports: what one sends, the other receives. For tests and for
 /// running a client against an in-process router with no sockets.
 /// </summary>
-public sealed class InMemoryTransport : IWampTransport
+internal sealed class InMemoryTransport : IWampTransport
 {
     private readonly Channel<byte[]> _incoming;
     private readonly Channel<byte[]> _outgoing;
