@@ -1,0 +1,336 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using WampContracts.Serialization;
+
+namespace WampContracts.Transport;
+
+/// <summary>
+/// WAMP over RawSocket (plain TCP): after a 4-byte handshake that picks the serializer and tells each side the
+/// longest message the other accepts, every message is one frame with a 4-byte header (type: message, PING or PONG;
+/// 24-bit length). A PING is answered with a PONG carrying its payload; a PONG is read and dropped.
+/// </summary>
+public sealed class RawSocketTransport : IWampTransport
+{
+    /// <summary>The first byte of both handshakes.</summary>
+    public const byte Magic = 0x7F;
+
+    /// <summary>The longest frame RawSocket can carry: 2^24 bytes (16 MiB).</summary>
+    public const int MaxFrameLength = 1 << 24;
+
+    /// <summary>Handshake error codes (the router's reply with serializer 0).</summary>
+    public const int SerializerUnsupported = 1, MaxLengthUnacceptable = 2, ReservedBitsUsed = 3, ConnectionLimitReached = 4;
+
+    private const int Message = 0, Ping = 1, Pong = 2;
+
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly int _maxReceive;
+    private readonly int _maxSend;
+    private readonly WampSerializer? _binary;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly byte[] _header = new byte[4];
+    private byte[] _frame = new byte[4096];
+    private byte[] _receiveBuffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+
+    /// <param name="socket">A connected socket whose handshake is done.</param>
+    /// <param name="serializer">The serializer the handshake agreed on.</param>
+    /// <param name="maxReceive">The longest message this side accepts (what it announced, or less); longer ones are reported oversized.</param>
+    /// <param name="maxSend">The longest message the peer accepts (what it announced).</param>
+    public RawSocketTransport(Socket socket, WampSerializer serializer, int maxReceive, int maxSend)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(serializer);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxReceive, 64);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSend, 512);
+        _socket = socket;
+        _socket.NoDelay = true;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        Serializer = serializer;
+        _binary = serializer.IsBinary ? serializer : null;
+        _maxReceive = maxReceive;
+        _maxSend = Math.Min(maxSend, MaxFrameLength);
+    }
+
+    /// <summary>The serializer this connection speaks.</summary>
+    public WampSerializer Serializer { get; }
+
+    /// <summary>The longest message the peer accepts.</summary>
+    public int MaxSendLength => _maxSend;
+
+    /// <summary>The handshake's length exponent for a limit: the smallest L (0-15) with 2^(9+L) at least <paramref name="maxMessageSize"/>.</summary>
+    public static int LengthExponent(int maxMessageSize)
+    {
+        for (int l = 0; l < 15; l++)
+            if (1 << (9 + l) >= maxMessageSize) return l;
+        return 15;
+    }
+
+    /// <summary>The longest message a handshake's length exponent announces: 2^(9+L).</summary>
+    public static int MaxLength(int exponent) => 1 << (9 + exponent);
+
+    /// <summary>
+    /// Connects to a RawSocket router at <paramref name="host"/>:<paramref name="port"/> and runs the handshake, offering
+    /// the first of <paramref name="serializers"/>; a router that refuses it as unsupported is asked for the next one,
+    /// on a new connection.
+    /// </summary>
+    /// <exception cref="WampConnectionException">The connection failed or timed out, the router refused every
+    /// serializer or answered with another error, or sent no RawSocket handshake.</exception>
+    public static async Task<RawSocketTransport> ConnectAsync(string host, int port, TimeSpan connectTimeout, int maxMessageSize,
+        IReadOnlyList<WampSerializer>? serializers, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        if (serializers is not { Count: > 0 }) serializers = [WampSerializer.Json];
+        int exponent = LengthExponent(maxMessageSize);
+        var refused = new List<string>();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(connectTimeout);
+        foreach (var serializer in serializers)
+        {
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+            bool keep = false;
+            try
+            {
+                await socket.ConnectAsync(host, port, timeout.Token).ConfigureAwait(false);
+                byte[] hello = [Magic, (byte)(exponent << 4 | serializer.RawSocketId), 0, 0];
+                await socket.SendAsync(hello, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                var reply = new byte[4];
+                int read = 0;
+                while (read < 4)
+                {
+                    int n = await socket.ReceiveAsync(reply.AsMemory(read), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                    if (n == 0) throw new WampConnectionException(WampConnectionException.TransportLost, $"tcp://{host}:{port} closed the connection during the RawSocket handshake.");
+                    read += n;
+                }
+                if (reply[0] != Magic)
+                    throw new WampConnectionException(WampConnectionException.TransportLost, $"tcp://{host}:{port} did not answer with a RawSocket handshake (first byte 0x{reply[0]:x2}).");
+                int low = reply[1] & 0x0f, high = reply[1] >> 4;
+                if (low == 0)
+                {
+                    if (high == SerializerUnsupported)
+                    {
+                        refused.Add(serializer.Name);
+                        continue;
+                    }
+                    throw new WampConnectionException(WampConnectionException.TransportLost, $"tcp://{host}:{port} refused the RawSocket handshake: {DescribeError(high)}.");
+                }
+                if (low != serializer.RawSocketId)
+                    throw new WampConnectionException(WampConnectionException.TransportLost, $"tcp://{host}:{port} answered the RawSocket handshake with serializer {low}, not the {serializer.Name} ({serializer.RawSocketId}) offered.");
+                keep = true;
+                return new RawSocketTransport(socket, serializer, maxMessageSize, MaxLength(high));
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new WampConnectionException(WampConnectionException.TransportLost,
+                    $"Could not connect to tcp://{host}:{port} within {connectTimeout.TotalMilliseconds:0} ms.");
+            }
+            catch (SocketException e)
+            {
+                throw new WampConnectionException(WampConnectionException.TransportLost, $"Could not connect to tcp://{host}:{port}: {e.Message}", e);
+            }
+            finally
+            {
+                if (!keep) socket.Dispose();
+            }
+        }
+        throw new WampConnectionException(WampConnectionException.TransportLost,
+            $"tcp://{host}:{port} supports none of the serializers offered ({string.Join(", ", refused)}).");
+    }
+
+    /// <summary>What a handshake error code means.</summary>
+    public static string DescribeError(int code) => code switch
+    {
+        SerializerUnsupported => "serializer unsupported",
+        MaxLengthUnacceptable => "maximum message length unacceptable",
+        ReservedBitsUsed => "reserved bits used",
+        ConnectionLimitReached => "connection limit reached",
+        _ => $"error {code}",
+    };
+
+    public async ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Header and message go out in one write (one segment for a small message, Nagle being off).
+            int length;
+            if (_binary is null)
+            {
+                length = message.Length;
+                if (_frame.Length < 4 + length) _frame = new byte[Math.Max(4 + length, _frame.Length * 2)];
+                message.Span.CopyTo(_frame.AsSpan(4));
+            }
+            else
+            {
+                try
+                {
+                    length = _binary.FromJson(message.Span, ref _frame, 4);
+                }
+                catch (Protocol.WampProtocolException e)
+                {
+                    throw new IOException($"a message could not be transcoded to {_binary.Name}: {e.Message}", e);
+                }
+            }
+            if (length > _maxSend)
+                throw new IOException($"a message of {length} bytes is longer than the {_maxSend} bytes the peer accepts over RawSocket");
+            WriteHeader(_frame, Message, length);
+            await _stream.WriteAsync(_frame.AsMemory(0, 4 + length), cancellationToken).ConfigureAwait(false);
+            // A frame buffer grown by one huge message is not kept.
+            if (_frame.Length > 1 << 20) _frame = new byte[4096];
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private static void WriteHeader(Span<byte> header, int type, int length)
+    {
+        // RRRR X TTT: X is the 25th length bit (set only for exactly 16 MiB), then 24 bits of length.
+        header[0] = (byte)(type | (length >= MaxFrameLength ? 0x08 : 0));
+        header[1] = (byte)(length >> 16);
+        header[2] = (byte)(length >> 8);
+        header[3] = (byte)length;
+    }
+
+    public async ValueTask<WampReceiveResult> ReceiveAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                if (!await ReadExactlyAsync(_header, cancellationToken).ConfigureAwait(false))
+                    return WampReceiveResult.Closed;
+                int b0 = _header[0];
+                int type = b0 & 0x07;
+                if ((b0 & 0xf0) != 0)
+                    return WampReceiveResult.Rejected($"a RawSocket frame header with reserved bits set (0x{b0:x2})");
+                long length = (long)(b0 & 0x08) << 21 | (long)_header[1] << 16 | (long)_header[2] << 8 | _header[3];
+                if (length > MaxFrameLength)
+                    return WampReceiveResult.Rejected($"a RawSocket frame length of {length} bytes, past the 16 MiB RawSocket allows");
+                switch (type)
+                {
+                    case Message:
+                        return await ReceiveMessageAsync((int)length, cancellationToken).ConfigureAwait(false);
+                    case Ping:
+                        // Answered with its payload, which is bounded like a message.
+                        if (length > _maxReceive)
+                            return WampReceiveResult.Rejected($"a RawSocket PING of {length} bytes, longer than the {_maxReceive} bytes accepted");
+                        var payload = new byte[4 + length];
+                        if (!await ReadExactlyAsync(payload.AsMemory(4), cancellationToken).ConfigureAwait(false)) return WampReceiveResult.Closed;
+                        WriteHeader(payload, Pong, (int)length);
+                        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+                        try
+                        {
+                            await _stream.WriteAsync(payload, cancellationToken).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            _writeLock.Release();
+                        }
+                        break;
+                    case Pong:
+                        if (!await DiscardAsync((int)length, cancellationToken).ConfigureAwait(false)) return WampReceiveResult.Closed;
+                        break;
+                    default:
+                        return WampReceiveResult.Rejected($"a RawSocket frame of unknown type {type}");
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            // The connection broke or was aborted: there are no more messages.
+            return WampReceiveResult.Closed;
+        }
+    }
+
+    private async ValueTask<WampReceiveResult> ReceiveMessageAsync(int length, CancellationToken cancellationToken)
+    {
+        if (length > _maxReceive)
+        {
+            // Keep the head (enough to name the request), drop the rest as it arrives.
+            int keep = Math.Min(length, WebSocketTransport.OversizedPrefixLength);
+            var prefix = new byte[keep];
+            if (!await ReadExactlyAsync(prefix, cancellationToken).ConfigureAwait(false)) return WampReceiveResult.Closed;
+            if (!await DiscardAsync(length - keep, cancellationToken).ConfigureAwait(false)) return WampReceiveResult.Closed;
+            return _binary is null ? WampReceiveResult.Truncated(prefix) : WampReceiveResult.Truncated(_binary.ToJsonHead(prefix));
+        }
+        if (_binary is null)
+        {
+            // JSON: read straight into the array the message then keeps.
+            var message = new byte[length];
+            if (!await ReadExactlyAsync(message, cancellationToken).ConfigureAwait(false)) return WampReceiveResult.Closed;
+            return WampReceiveResult.Whole(message);
+        }
+        byte[] buffer = _receiveBuffer.Length >= length ? _receiveBuffer : new byte[length];
+        if (!await ReadExactlyAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false)) return WampReceiveResult.Closed;
+        return WebSocketTransport.Transcoded(_binary, buffer.AsSpan(0, length), oversized: false);
+    }
+
+    private async ValueTask<bool> DiscardAsync(int length, CancellationToken cancellationToken)
+    {
+        while (length > 0)
+        {
+            int n = Math.Min(length, _receiveBuffer.Length);
+            if (!await ReadExactlyAsync(_receiveBuffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false)) return false;
+            length -= n;
+        }
+        return true;
+    }
+
+    /// <summary>Fills <paramref name="buffer"/>; false when the connection ends first (a frame cut short ends the transport).</summary>
+    private async ValueTask<bool> ReadExactlyAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        int read = 0;
+        while (read < buffer.Length)
+        {
+            int n = await _stream.ReadAsync(buffer[read..], cancellationToken).ConfigureAwait(false);
+            if (n == 0) return false;
+            read += n;
+        }
+        return true;
+    }
+
+    public async ValueTask CloseAsync(CancellationToken cancellationToken)
+    {
+        // RawSocket has no close frame: the end of the TCP stream is the close. Wait for a send in progress first.
+        try
+        {
+            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                _socket.Shutdown(SocketShutdown.Send);
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            Abort();
+        }
+    }
+
+    public void Abort()
+    {
+        try
+        {
+            _socket.LingerState = new LingerOption(true, 0);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already closed.
+        }
+        _socket.Dispose();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _stream.Dispose();
+        _socket.Dispose();
+        var buffer = Interlocked.Exchange(ref _receiveBuffer, []);
+        if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
+        return ValueTask.CompletedTask;
+    }
+}
