@@ -77,9 +77,9 @@ internal sealed class RawSocketListener : IAsyncDisposable
             socket.NoDelay = true;
             var options = _core.Options;
             var hello = new byte[4];
-            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+            using var timer = new CancellationTokenSource(options.HandshakeTimeout, options.TimeProvider);
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, timer.Token))
             {
-                timeout.CancelAfter(options.HandshakeTimeout);
                 int read = 0;
                 while (read < 4)
                 {
