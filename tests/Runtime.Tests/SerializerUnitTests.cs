@@ -65,6 +65,16 @@ public class SerializerUnitTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Binary))]
+    public void A_JSON_number_past_doubles_range_is_sent_as_infinity_and_refused_on_the_way_back(string name)
+    {
+        var serializer = Of(name);
+        var binary = Encode(serializer, "[48,1,{},\"p\",[1e400,-1e400]]");
+        var e = Assert.Throws<WampProtocolException>(() => serializer.ToJson(binary));
+        Assert.Contains("JSON cannot carry", e.Message);
+    }
+
     [Fact]
     public void Binary_values_become_MessagePack_bin_and_come_back_as_JSON_binary_strings()
     {

@@ -200,7 +200,8 @@ internal abstract class BinaryDecoder
         NotKey(asKey);
         if (!double.IsFinite(value))
             throw new WampProtocolException($"the {Format} message has a number JSON cannot carry ({value})");
-        _writer.WriteNumberValue(value);
+        // -0 is written as 0: JSON peers read both alike, and "-0" would read back as an integer anyway.
+        _writer.WriteNumberValue(value == 0 ? 0.0 : value);
     }
 
     protected void Bool(bool value, bool asKey)

@@ -88,7 +88,7 @@ internal abstract class BinaryEncoder
                     case JsonTokenType.Number:
                         if (reader.TryGetInt64(out long l)) WriteInt64(l);
                         else if (reader.TryGetUInt64(out ulong u)) WriteUInt64(u);
-                        else WriteDouble(reader.GetDouble());
+                        else WriteDouble(reader.TryGetDouble(out double d) ? d : OutOfRange(reader.ValueSpan));
                         break;
                     case JsonTokenType.True: WriteBool(true); break;
                     case JsonTokenType.False: WriteBool(false); break;
@@ -134,6 +134,10 @@ internal abstract class BinaryEncoder
         if (_body.Length > 1 << 20) _body = new byte[1024];
         return to;
     }
+
+    /// <summary>A JSON number past double's range (<c>1e400</c>): infinity, as JavaScript's and Python's JSON readers take it.</summary>
+    private static double OutOfRange(ReadOnlySpan<byte> number) =>
+        double.Parse(System.Text.Encoding.UTF8.GetString(number), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture);
 
     private ReadOnlySpan<byte> Unescaped(ref Utf8JsonReader reader)
     {

@@ -81,7 +81,7 @@ internal sealed class CborSerializer() : WampSerializer("wamp.2.cbor", 3, "cbor"
                     case 1:
                         NotKey(asKey);
                         if (argument <= long.MaxValue) Writer.WriteNumberValue(-1 - (long)argument);
-                        else Writer.WriteNumberValue(-1m - argument);
+                        else Writer.WriteNumberValue(-1.0 - argument); // past long: a double, as JSON peers would read it
                         return Item.Scalar;
                     case 2:
                         Need(d, p, (long)Math.Min(argument, int.MaxValue + 1UL));
