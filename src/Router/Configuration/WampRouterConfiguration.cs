@@ -27,6 +27,9 @@ public sealed class WampRouterConfiguration
     /// <summary>The listening transport; null when the file has none (the router's defaults then apply).</summary>
     public WampTransportConfiguration? Transport { get; }
 
+    /// <summary>The <c>rawsocket</c> transport (a second listener, <see cref="WampRouterOptions.RawSocketPort"/>); null when the file has none.</summary>
+    public WampTransportConfiguration? RawSocket { get; init; }
+
     /// <summary>Reads and checks a configuration file; <see cref="WampConfigurationException"/> names what is wrong and where.</summary>
     public static WampRouterConfiguration Load(string path)
     {
@@ -60,9 +63,11 @@ public sealed class WampRouterConfiguration
         var endpoint = Transport?.Endpoint;
         return new WampRouterOptions
         {
-            Address = endpoint is null ? IPAddress.Loopback : endpoint.Address,
+            Address = (endpoint ?? RawSocket?.Endpoint) is { } listen ? listen.Address : IPAddress.Loopback,
             Port = port ?? endpoint?.Port ?? 0,
-            MaxMessageSize = Transport?.MaxMessageSize ?? new WampRouterOptions().MaxMessageSize,
+            RawSocketPort = RawSocket?.Endpoint.Port,
+            Serializers = (Transport?.Serializers ?? RawSocket?.Serializers)?.Select(n => Serialization.WampSerializer.All.Single(s => s.Name == n)).ToArray(),
+            MaxMessageSize = Transport?.MaxMessageSize ?? RawSocket?.MaxMessageSize ?? new WampRouterOptions().MaxMessageSize,
             TlsCertificateFile = endpoint?.Tls?.Certificate,
             TlsKeyFile = endpoint?.Tls?.Key,
             AllowedOrigins = AllowedOrigins(),
@@ -145,8 +150,11 @@ public sealed class WampConfigurationException(string file, string jsonPath, str
 /// </summary>
 public sealed record WampTransportConfiguration
 {
-    /// <summary><c>websocket</c> or <c>web</c>.</summary>
+    /// <summary><c>websocket</c>, <c>web</c> or <c>rawsocket</c>.</summary>
     public required string Type { get; init; }
+
+    /// <summary>The transport's <c>serializers</c> (<c>json</c>, <c>msgpack</c>, <c>cbor</c>); null: all of them.</summary>
+    public IReadOnlyList<string>? Serializers { get; init; }
 
     public required WampEndpointConfiguration Endpoint { get; init; }
 
