@@ -30,6 +30,8 @@ public sealed class RawSocketTransport : IWampTransport
     private readonly WampSerializer? _binary;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly byte[] _header = new byte[4];
+    private readonly byte[] _in = new byte[8192];
+    private int _inStart, _inEnd;
     private byte[] _frame = new byte[4096];
     private byte[] _receiveBuffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
 
@@ -278,15 +280,33 @@ public sealed class RawSocketTransport : IWampTransport
         return true;
     }
 
-    /// <summary>Fills <paramref name="buffer"/>; false when the connection ends first (a frame cut short ends the transport).</summary>
+    /// <summary>
+    /// Fills <paramref name="buffer"/>; false when the connection ends first (a frame cut short ends the transport).
+    /// Reads go through a small buffer, so a run of small frames costs one socket read, not two per frame; what does
+    /// not fit in it is read straight into <paramref name="buffer"/>.
+    /// </summary>
     private async ValueTask<bool> ReadExactlyAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        int read = 0;
+        int read = Math.Min(buffer.Length, _inEnd - _inStart);
+        _in.AsSpan(_inStart, read).CopyTo(buffer.Span);
+        _inStart += read;
         while (read < buffer.Length)
         {
-            int n = await _stream.ReadAsync(buffer[read..], cancellationToken).ConfigureAwait(false);
-            if (n == 0) return false;
-            read += n;
+            int missing = buffer.Length - read;
+            if (missing >= _in.Length)
+            {
+                int n = await _stream.ReadAsync(buffer[read..], cancellationToken).ConfigureAwait(false);
+                if (n == 0) return false;
+                read += n;
+                continue;
+            }
+            _inStart = 0;
+            _inEnd = await _stream.ReadAsync(_in, cancellationToken).ConfigureAwait(false);
+            if (_inEnd == 0) return false;
+            int take = Math.Min(missing, _inEnd);
+            _in.AsSpan(0, take).CopyTo(buffer.Span[read..]);
+            _inStart = take;
+            read += take;
         }
         return true;
     }
