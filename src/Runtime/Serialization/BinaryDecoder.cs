@@ -54,6 +54,42 @@ internal abstract class BinaryDecoder
 
     public byte[] ToJson(ReadOnlySpan<byte> data) => Run(data, partial: false);
 
+    // Where the first top-level elements start, in the message and in its JSON (for the payload's native form).
+    private const int TrackedElements = 8;
+    private readonly int[] _nativeStarts = new int[TrackedElements];
+    private readonly int[] _jsonStarts = new int[TrackedElements];
+    private int _topLevelElements;
+
+    /// <summary>
+    /// Like <see cref="ToJson"/>; for a message with a payload (CALL, INVOCATION, YIELD, RESULT, PUBLISH, EVENT, ERROR),
+    /// the JSON is backed by a <see cref="TranscodedMessage"/> that keeps the payload's native bytes.
+    /// </summary>
+    public ReadOnlyMemory<byte> ToJsonMessage(ReadOnlySpan<byte> data, WampSerializer serializer)
+    {
+        byte[] json = Run(data, partial: false);
+        int count = Math.Min(_topLevelElements, TrackedElements);
+        if (count < 2) return json;
+        int index = PayloadIndex(json);
+        if (index < 0 || index >= count || count > index + 2 || _topLevelElements > TrackedElements) return json;
+        var native = data[_nativeStarts[index]..].ToArray();
+        return new TranscodedMessage(json, serializer, native, _jsonStarts[index], count == index + 2 ? _jsonStarts[index + 1] : -1).Memory;
+    }
+
+    /// <summary>The position of Arguments in a message of the type the JSON starts with; -1 for types without a payload.</summary>
+    private static int PayloadIndex(ReadOnlySpan<byte> json)
+    {
+        int type = 0, i = 1;
+        for (; i < json.Length && i < 4 && json[i] is >= (byte)'0' and <= (byte)'9'; i++) type = type * 10 + json[i] - '0';
+        if (i >= json.Length || json[i] != ',') return -1;
+        return (Protocol.WampMessageType)type switch
+        {
+            Protocol.WampMessageType.Error => 5,
+            Protocol.WampMessageType.Publish or Protocol.WampMessageType.Event or Protocol.WampMessageType.Call or Protocol.WampMessageType.Invocation => 4,
+            Protocol.WampMessageType.Result or Protocol.WampMessageType.Yield => 3,
+            _ => -1,
+        };
+    }
+
     public byte[] ToJsonHead(ReadOnlySpan<byte> data)
     {
         try
@@ -103,6 +139,7 @@ internal abstract class BinaryDecoder
     {
         int position = 0;
         int depth = 0;
+        _topLevelElements = 0;
         while (true)
         {
             if (depth > 0)
@@ -118,7 +155,19 @@ internal abstract class BinaryDecoder
             }
             bool asKey = depth > 0 && (_flags[depth - 1] & (MapFlag | KeyNextFlag)) == (MapFlag | KeyNextFlag);
             if (position >= data.Length) throw new Truncated();
+            int start = position;
+            long written = _writer.BytesCommitted + _writer.BytesPending;
             var item = ReadItem(data, ref position, asKey, out long count);
+            if (depth == 1 && item != Item.Break)
+            {
+                int e = _topLevelElements++;
+                if (e < TrackedElements)
+                {
+                    // The writer puts a comma before every element but the first, and no white space.
+                    _nativeStarts[e] = start;
+                    _jsonStarts[e] = (int)written + (e > 0 ? 1 : 0);
+                }
+            }
             if (item == Item.Break)
             {
                 int top = depth - 1;

@@ -108,6 +108,69 @@ internal abstract class BinaryEncoder
         return Assemble(ref output, offset);
     }
 
+    /// <summary>
+    /// Encodes the head of a message (JSON that stops before its payload, the message's array still open) and appends
+    /// <paramref name="elements"/> payload elements that are already encoded.
+    /// </summary>
+    public int EncodeSplice(ReadOnlySpan<byte> jsonHead, ReadOnlySpan<byte> nativePayload, int elements, ref byte[] output, int offset)
+    {
+        _length = 0;
+        _headerCount = 0;
+        int depth = 0;
+        var reader = new Utf8JsonReader(jsonHead, isFinalBlock: false, new JsonReaderState(new JsonReaderOptions { MaxDepth = WampMessageParser.MaxDepth }));
+        try
+        {
+            while (reader.Read())
+            {
+                var token = reader.TokenType;
+                if (token is JsonTokenType.EndArray or JsonTokenType.EndObject)
+                {
+                    depth--;
+                    continue;
+                }
+                if (depth > 0)
+                {
+                    ref var h = ref _headers[_open[depth - 1]];
+                    if (!h.Map || token == JsonTokenType.PropertyName) h.Count++;
+                }
+                switch (token)
+                {
+                    case JsonTokenType.StartArray:
+                    case JsonTokenType.StartObject:
+                        if (_headerCount == _headers.Length) Array.Resize(ref _headers, _headers.Length * 2);
+                        _headers[_headerCount] = new Header { Position = _length, Map = token == JsonTokenType.StartObject };
+                        _open[depth++] = _headerCount++;
+                        break;
+                    case JsonTokenType.PropertyName: WriteString(Unescaped(ref reader)); break;
+                    case JsonTokenType.String:
+                        var text = Unescaped(ref reader);
+                        if (text.Length > 0 && text[0] == 0 && TryDecodeBase64(text[1..], out var bytes)) WriteBinary(bytes);
+                        else WriteString(text);
+                        break;
+                    case JsonTokenType.Number:
+                        if (reader.TryGetInt64(out long l)) WriteInt64(l);
+                        else if (reader.TryGetUInt64(out ulong u)) WriteUInt64(u);
+                        else WriteDouble(reader.TryGetDouble(out double d) ? d : OutOfRange(reader.ValueSpan));
+                        break;
+                    case JsonTokenType.True: WriteBool(true); break;
+                    case JsonTokenType.False: WriteBool(false); break;
+                    case JsonTokenType.Null: WriteNull(); break;
+                }
+            }
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            throw new WampProtocolException($"the head of the message cannot be transcoded: {e.Message}");
+        }
+        // The head must end with the message's array open and complete up to there (no value cut short).
+        if (depth != 1 || reader.BytesConsumed != jsonHead.Length)
+            throw new WampProtocolException("the head of the message does not end where its payload starts");
+        _headers[_open[0]].Count += elements;
+        nativePayload.CopyTo(Reserve(nativePayload.Length));
+        Advance(nativePayload.Length);
+        return Assemble(ref output, offset);
+    }
+
     private int Assemble(ref byte[] output, int offset)
     {
         long total = offset + (long)_length;

@@ -17,6 +17,11 @@ internal sealed class CborSerializer() : WampSerializer("wamp.2.cbor", 3, "cbor"
 
     public override byte[] ToJsonHead(ReadOnlySpan<byte> prefix) => (t_decoder ??= new Decoder()).ToJsonHead(prefix);
 
+    internal override ReadOnlyMemory<byte> ToJsonMessage(ReadOnlySpan<byte> message) => (t_decoder ??= new Decoder()).ToJsonMessage(message, this);
+
+    internal override int FromJsonSplice(ReadOnlySpan<byte> jsonHead, ReadOnlySpan<byte> nativePayload, int elements, ref byte[] buffer, int offset) =>
+        (t_encoder ??= new Encoder()).EncodeSplice(jsonHead, nativePayload, elements, ref buffer, offset);
+
     public override int FromJson(ReadOnlySpan<byte> json, ref byte[] buffer, int offset = 0) => (t_encoder ??= new Encoder()).Encode(json, ref buffer, offset);
 
     private sealed class Decoder : BinaryDecoder

@@ -85,6 +85,36 @@ public abstract class WampSerializer
 
     public override string ToString() => Subprotocol;
 
+    /// <summary>
+    /// <see cref="ToJson"/> for a transport: a binary serializer's JSON keeps the payload's native bytes
+    /// (<see cref="TranscodedMessage"/>), so a peer of the same serializer gets them as they came.
+    /// </summary>
+    internal virtual ReadOnlyMemory<byte> ToJsonMessage(ReadOnlySpan<byte> message) => ToJson(message);
+
+    /// <summary>
+    /// Writes a message whose head is <paramref name="jsonHead"/> (the JSON message up to its payload, which is left out)
+    /// followed by <paramref name="elements"/> payload elements already in this serializer's format.
+    /// </summary>
+    internal virtual int FromJsonSplice(ReadOnlySpan<byte> jsonHead, ReadOnlySpan<byte> nativePayload, int elements, ref byte[] buffer, int offset) =>
+        throw new NotSupportedException();
+
+    /// <summary>Writes a frame (JSON, maybe with a native payload to splice in) in this serializer's format.</summary>
+    internal int FromFrame(ReadOnlySpan<byte> json, NativeSplice? native, ref byte[] buffer, int offset)
+    {
+        if (native is { } splice && ReferenceEquals(splice.Source.Serializer, this))
+        {
+            try
+            {
+                return FromJsonSplice(json[..splice.JsonOffset], splice.Source.NativePayload, splice.Source.Elements, ref buffer, offset);
+            }
+            catch (WampProtocolException)
+            {
+                // A head that does not end where the payload starts: transcode the whole message instead.
+            }
+        }
+        return FromJson(json, ref buffer, offset);
+    }
+
     private sealed class JsonSerializer() : WampSerializer("wamp.2.json", 1, "json")
     {
         public override byte[] ToJson(ReadOnlySpan<byte> message) => message.ToArray();

@@ -149,7 +149,11 @@ public sealed class RawSocketTransport : IWampTransport
         _ => $"error {code}",
     };
 
-    public async ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    public ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken) => SendAsync(message, null, cancellationToken);
+
+    public ValueTask SendAsync(Protocol.WampFrame frame, CancellationToken cancellationToken) => SendAsync(frame.Memory, frame.Native, cancellationToken);
+
+    private async ValueTask SendAsync(ReadOnlyMemory<byte> message, NativeSplice? native, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -166,7 +170,7 @@ public sealed class RawSocketTransport : IWampTransport
             {
                 try
                 {
-                    length = _binary.FromJson(message.Span, ref _frame, 4);
+                    length = _binary.FromFrame(message.Span, native, ref _frame, 4);
                 }
                 catch (Protocol.WampProtocolException e)
                 {

@@ -132,7 +132,11 @@ public sealed class WebSocketTransport : IWampTransport
         return string.Join(" ", messages.Select(m => m.EndsWith('.') ? m : m + "."));
     }
 
-    public ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    public ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken) => SendAsync(message, null, cancellationToken);
+
+    public ValueTask SendAsync(Protocol.WampFrame frame, CancellationToken cancellationToken) => SendAsync(frame.Memory, frame.Native, cancellationToken);
+
+    private ValueTask SendAsync(ReadOnlyMemory<byte> message, NativeSplice? native, CancellationToken cancellationToken)
     {
         if (_binary is null)
             return _socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
@@ -140,7 +144,7 @@ public sealed class WebSocketTransport : IWampTransport
         int length;
         try
         {
-            length = _binary.FromJson(message.Span, ref _sendBuffer);
+            length = _binary.FromFrame(message.Span, native, ref _sendBuffer, 0);
         }
         catch (Protocol.WampProtocolException e)
         {
@@ -217,7 +221,7 @@ public sealed class WebSocketTransport : IWampTransport
         if (oversized) return WampReceiveResult.Truncated(serializer.ToJsonHead(message));
         try
         {
-            return WampReceiveResult.Whole(serializer.ToJson(message));
+            return WampReceiveResult.Whole(serializer.ToJsonMessage(message));
         }
         catch (Protocol.WampProtocolException e)
         {
