@@ -28,11 +28,20 @@ public sealed class RawSocketTransport : IWampTransport
     private readonly int _maxReceive;
     private readonly int _maxSend;
     private readonly WampSerializer? _binary;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    // Writes: frames are appended to _pending under _writeLock; one flush loop at a time writes what has gathered, so
+    // frames queued while a write is in flight go out together in the next one (as Kestrel's output pipe does for
+    // WebSockets). A sender waits for the loop only when more than MaxPending bytes wait.
+    private const int MaxPending = 64 * 1024;
+    private readonly Lock _writeLock = new();
+    private byte[] _pending = new byte[4096];
+    private int _pendingLength;
+    private byte[] _writing = new byte[4096];
+    private bool _flushing;
+    private Task _flush = Task.CompletedTask;
+    private Exception? _writeFault;
     private readonly byte[] _header = new byte[4];
     private readonly byte[] _in = new byte[8192];
     private int _inStart, _inEnd;
-    private byte[] _frame = new byte[4096];
     private byte[] _receiveBuffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
 
     /// <param name="socket">A connected socket whose handshake is done.</param>
@@ -153,40 +162,96 @@ public sealed class RawSocketTransport : IWampTransport
 
     public ValueTask SendAsync(Protocol.WampFrame frame, CancellationToken cancellationToken) => SendAsync(frame.Memory, frame.Native, cancellationToken);
 
-    private async ValueTask SendAsync(ReadOnlyMemory<byte> message, NativeSplice? native, CancellationToken cancellationToken)
+    private ValueTask SendAsync(ReadOnlyMemory<byte> message, NativeSplice? native, CancellationToken cancellationToken)
     {
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        lock (_writeLock)
         {
-            // Header and message go out in one write (one segment for a small message, Nagle being off).
+            if (_writeFault is { } fault) return ValueTask.FromException(new IOException("the RawSocket connection failed", fault));
+            int at = _pendingLength;
             int length;
             if (_binary is null)
             {
                 length = message.Length;
-                if (_frame.Length < 4 + length) _frame = new byte[Math.Max(4 + length, _frame.Length * 2)];
-                message.Span.CopyTo(_frame.AsSpan(4));
+                if (_pending.Length - at < 4 + length) Array.Resize(ref _pending, Math.Max(at + 4 + length, _pending.Length * 2));
+                message.Span.CopyTo(_pending.AsSpan(at + 4));
             }
             else
             {
                 try
                 {
-                    length = _binary.FromFrame(message.Span, native, ref _frame, 4);
+                    length = _binary.FromFrame(message.Span, native, ref _pending, at + 4);
                 }
                 catch (Protocol.WampProtocolException e)
                 {
-                    throw new IOException($"a message could not be transcoded to {_binary.Name}: {e.Message}", e);
+                    return ValueTask.FromException(new IOException($"a message could not be transcoded to {_binary.Name}: {e.Message}", e));
                 }
             }
             if (length > _maxSend)
-                throw new IOException($"a message of {length} bytes is longer than the {_maxSend} bytes the peer accepts over RawSocket");
-            WriteHeader(_frame, Message, length);
-            await _stream.WriteAsync(_frame.AsMemory(0, 4 + length), cancellationToken).ConfigureAwait(false);
-            // A frame buffer grown by one huge message is not kept.
-            if (_frame.Length > 1 << 20) _frame = new byte[4096];
+                return ValueTask.FromException(new IOException($"a message of {length} bytes is longer than the {_maxSend} bytes the peer accepts over RawSocket"));
+            WriteHeader(_pending.AsSpan(at), Message, length);
+            _pendingLength = at + 4 + length;
+            return Flush();
         }
-        finally
+    }
+
+    /// <summary>Appends a PONG (under the write lock, like every frame).</summary>
+    private ValueTask SendPong(ReadOnlySpan<byte> payload)
+    {
+        lock (_writeLock)
         {
-            _writeLock.Release();
+            if (_writeFault is { } fault) return ValueTask.FromException(new IOException("the RawSocket connection failed", fault));
+            int at = _pendingLength;
+            if (_pending.Length - at < 4 + payload.Length) Array.Resize(ref _pending, Math.Max(at + 4 + payload.Length, _pending.Length * 2));
+            WriteHeader(_pending.AsSpan(at), Pong, payload.Length);
+            payload.CopyTo(_pending.AsSpan(at + 4));
+            _pendingLength = at + 4 + payload.Length;
+            return Flush();
+        }
+    }
+
+    /// <summary>Under the write lock: starts the flush loop, or leaves the new bytes to the running one.</summary>
+    private ValueTask Flush()
+    {
+        if (!_flushing)
+        {
+            _flushing = true;
+            _flush = FlushLoopAsync();
+            return new ValueTask(_flush);
+        }
+        return _pendingLength <= MaxPending ? ValueTask.CompletedTask : new ValueTask(_flush);
+    }
+
+    private async Task FlushLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                int length;
+                lock (_writeLock)
+                {
+                    if (_pendingLength == 0)
+                    {
+                        _flushing = false;
+                        return;
+                    }
+                    (_pending, _writing) = (_writing, _pending);
+                    length = _pendingLength;
+                    _pendingLength = 0;
+                    // A buffer grown by one huge message is not kept.
+                    if (_pending.Length > 1 << 20) _pending = new byte[4096];
+                }
+                await _stream.WriteAsync(_writing.AsMemory(0, length)).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e)
+        {
+            lock (_writeLock)
+            {
+                _writeFault = e;
+                _flushing = false;
+            }
+            throw;
         }
     }
 
@@ -222,18 +287,9 @@ public sealed class RawSocketTransport : IWampTransport
                         // Answered with its payload, which is bounded like a message.
                         if (length > _maxReceive)
                             return WampReceiveResult.Rejected($"a RawSocket PING of {length} bytes, longer than the {_maxReceive} bytes accepted");
-                        var payload = new byte[4 + length];
-                        if (!await ReadExactlyAsync(payload.AsMemory(4), cancellationToken).ConfigureAwait(false)) return WampReceiveResult.Closed;
-                        WriteHeader(payload, Pong, (int)length);
-                        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-                        try
-                        {
-                            await _stream.WriteAsync(payload, cancellationToken).ConfigureAwait(false);
-                        }
-                        finally
-                        {
-                            _writeLock.Release();
-                        }
+                        var payload = new byte[length];
+                        if (!await ReadExactlyAsync(payload, cancellationToken).ConfigureAwait(false)) return WampReceiveResult.Closed;
+                        await SendPong(payload).ConfigureAwait(false);
                         break;
                     case Pong:
                         if (!await DiscardAsync((int)length, cancellationToken).ConfigureAwait(false)) return WampReceiveResult.Closed;
@@ -317,20 +373,15 @@ public sealed class RawSocketTransport : IWampTransport
 
     public async ValueTask CloseAsync(CancellationToken cancellationToken)
     {
-        // RawSocket has no close frame: the end of the TCP stream is the close. Wait for a send in progress first.
+        // RawSocket has no close frame: the end of the TCP stream is the close, after what is queued has gone out.
         try
         {
-            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                _socket.Shutdown(SocketShutdown.Send);
-            }
-            finally
-            {
-                _writeLock.Release();
-            }
+            Task flush;
+            lock (_writeLock) flush = _flush;
+            await flush.WaitAsync(cancellationToken).ConfigureAwait(false);
+            _socket.Shutdown(SocketShutdown.Send);
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException or IOException)
         {
             Abort();
         }

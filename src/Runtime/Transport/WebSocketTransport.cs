@@ -236,8 +236,9 @@ public sealed class WebSocketTransport : IWampTransport
             if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
                 await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
+            // InvalidOperationException: a ClientWebSocket disposed between the state check and the close.
             _socket.Abort();
         }
     }
