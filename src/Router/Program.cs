@@ -84,7 +84,7 @@ if (configPath is not null)
     }
     try
     {
-        options = WampRouterConfiguration.Load(configPath).ToOptions(portGiven ? port : null);
+        options = WampRouterConfiguration.Load(configPath).ToOptions(portGiven ? port : null, rawSocketPort);
     }
     catch (WampConfigurationException e)
     {
@@ -92,7 +92,6 @@ if (configPath is not null)
         return 2;
     }
     realms.AddRange(options.RealmSettings!.Select(r => r.Name));
-    if (rawSocketPort is not null) options = options.WithRawSocketPort(rawSocketPort);
 }
 else
 {

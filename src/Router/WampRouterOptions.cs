@@ -17,9 +17,7 @@ public sealed class WampRouterOptions
     /// RawSocket listener. For <see cref="WampRouter.StartAsync"/>. RawSocket is unencrypted: serve it on loopback or a
     /// private network.
     /// </summary>
-    public int? RawSocketPort { get => _rawSocketPort; init => _rawSocketPort = value; }
-
-    private int? _rawSocketPort;
+    public int? RawSocketPort { get; init; }
 
     /// <summary>
     /// The serializers the router accepts, over WebSocket (as subprotocols) and RawSocket. Default null: all of them
@@ -147,12 +145,4 @@ public sealed class WampRouterOptions
     /// protocol violation, and unexpected failures. Default: nothing is logged.
     /// </summary>
     public Microsoft.Extensions.Logging.ILoggerFactory LoggerFactory { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
-
-    /// <summary>A copy of these options with <see cref="RawSocketPort"/> set (the standalone router's <c>--rawsocket-port</c> over a configuration file).</summary>
-    internal WampRouterOptions WithRawSocketPort(int? port)
-    {
-        var copy = (WampRouterOptions)MemberwiseClone();
-        copy._rawSocketPort = port;
-        return copy;
-    }
 }

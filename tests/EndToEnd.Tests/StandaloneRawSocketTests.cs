@@ -27,6 +27,33 @@ public sealed class StandaloneRawSocketTests
     }
 
     [Fact]
+    public async Task With_a_configuration_file_rawsocket_port_adds_the_listener()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"wire-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, """
+            {"version": 2, "workers": [{"type": "router",
+                "realms": [{"name": "realm1", "roles": [{"name": "anonymous", "permissions": [{"uri": "", "match": "prefix", "allow": {"call": true, "register": true}}]}]}],
+                "transports": [{"type": "websocket", "endpoint": {"type": "tcp", "port": 8080, "interface": "127.0.0.1"}, "serializers": ["cbor", "json"]}]}]}
+            """);
+        try
+        {
+            string dll = Path.Combine(AppContext.BaseDirectory, "WampContracts.Router.dll");
+            await using var router = PeerProcess.Start("dotnet", [dll, "--config", file, "--port", "0", "--rawsocket-port", "0"], TimeSpan.FromMinutes(2));
+            var rawSocket = new Uri((await router.WaitForLineAsync("listening for RawSocket on ", Bound)).Split(' ').Last());
+            await using var session = await WampSession.ConnectAsync(rawSocket, "realm1", new WampSessionOptions { Serializers = [WampSerializer.Cbor] }).WaitAsync(Bound);
+            await session.RegisterAsync("com.example.ping", (_, _) => ValueTask.FromResult(WampPayload.Empty)).WaitAsync(Bound);
+            await session.CallAsync("com.example.ping").WaitAsync(Bound);
+            // The file's serializers hold on RawSocket too: MessagePack is not among them.
+            await Assert.ThrowsAsync<WampConnectionException>(() =>
+                WampSession.ConnectAsync(rawSocket, "realm1", new WampSessionOptions { Serializers = [WampSerializer.MessagePack] }).WaitAsync(Bound));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task An_invalid_rawsocket_port_is_refused_at_startup()
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "WampContracts.Router.dll");

@@ -55,8 +55,8 @@ public class RawSocketConfigurationTests
     [Fact]
     public async Task A_router_started_from_the_file_serves_RawSocket()
     {
-        var options = WampRouterConfiguration.Parse(Config("""{"type": "websocket", "endpoint": {"type": "tcp", "port": 8080, "interface": "127.0.0.1"}}, {"type": "rawsocket", "endpoint": {"type": "tcp", "port": 8081, "interface": "127.0.0.1"}}""")).ToOptions(port: 0);
-        await using var router = await WampRouter.StartAsync(options.WithRawSocketPort(0));
+        var options = WampRouterConfiguration.Parse(Config("""{"type": "websocket", "endpoint": {"type": "tcp", "port": 8080, "interface": "127.0.0.1"}}, {"type": "rawsocket", "endpoint": {"type": "tcp", "port": 8081, "interface": "127.0.0.1"}}""")).ToOptions(port: 0, rawSocketPort: 0);
+        await using var router = await WampRouter.StartAsync(options);
         await using var session = await WampSession.ConnectAsync(router.RawSocketUrl!, "realm1", new WampSessionOptions { Serializers = [WampSerializer.Cbor] }).WaitAsync(SocketClient.Bound);
         await session.RegisterAsync("com.example.ping", (_, _) => ValueTask.FromResult(WampPayload.Empty)).WaitAsync(SocketClient.Bound);
         await session.CallAsync("com.example.ping").WaitAsync(SocketClient.Bound);

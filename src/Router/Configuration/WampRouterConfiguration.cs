@@ -57,15 +57,22 @@ public sealed class WampRouterConfiguration
     /// transport's address, port and message size limit. <paramref name="port"/> overrides the file's port (0: any
     /// free port). Sections the router cannot apply yet are refused here with <see cref="WampConfigurationException"/>.
     /// </summary>
-    public WampRouterOptions ToOptions(int? port = null)
+    public WampRouterOptions ToOptions(int? port = null) => ToOptions(port, null);
+
+    /// <summary>
+    /// As <see cref="ToOptions(int?)"/>; <paramref name="rawSocketPort"/>, when given, overrides the file's
+    /// <c>rawsocket</c> transport's port or adds a RawSocket listener (the standalone router's <c>--rawsocket-port</c>).
+    /// </summary>
+    public WampRouterOptions ToOptions(int? port, int? rawSocketPort)
     {
+        if (rawSocketPort is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(rawSocketPort), rawSocketPort, "a TCP port is 0 to 65535");
         if (port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(port), port, "a TCP port is 0 to 65535");
         var endpoint = Transport?.Endpoint;
         return new WampRouterOptions
         {
             Address = (endpoint ?? RawSocket?.Endpoint) is { } listen ? listen.Address : IPAddress.Loopback,
             Port = port ?? endpoint?.Port ?? 0,
-            RawSocketPort = RawSocket?.Endpoint.Port,
+            RawSocketPort = rawSocketPort ?? RawSocket?.Endpoint.Port,
             Serializers = (Transport?.Serializers ?? RawSocket?.Serializers)?.Select(n => Serialization.WampSerializer.All.Single(s => s.Name == n)).ToArray(),
             MaxMessageSize = Transport?.MaxMessageSize ?? RawSocket?.MaxMessageSize ?? new WampRouterOptions().MaxMessageSize,
             TlsCertificateFile = endpoint?.Tls?.Certificate,
