@@ -6,9 +6,9 @@ using WampContracts.Testing;
 namespace WampContracts.Interop.Tests;
 
 /// <summary>
-/// Autobahn|JS and Autobahn|Python with each of their serializers, over WebSocket and (Python) RawSocket, calling,
-/// being called and subscribing through our router, against our sessions speaking other serializers: the router
-/// translates, and binary values cross byte for byte.
+/// Autobahn|JS and Autobahn|Python with each of their serializers, over WebSocket and RawSocket (Autobahn|JS's speaks
+/// JSON only), calling, being called and subscribing through our router, against our sessions speaking other
+/// serializers: the router translates, and binary values cross byte for byte.
 /// </summary>
 public sealed class SerializerInteropTests
 {
@@ -26,7 +26,7 @@ public sealed class SerializerInteropTests
         { "json", "rs" }, { "msgpack", "rs" }, { "cbor", "rs" },
     };
 
-    public static TheoryData<string> Js => new() { "msgpack", "cbor" };
+    public static TheoryData<string, string> Js => new() { { "json", "ws" }, { "msgpack", "ws" }, { "cbor", "ws" }, { "json", "rs" } };
 
     [Theory]
     [MemberData(nameof(Python))]
@@ -37,8 +37,9 @@ public sealed class SerializerInteropTests
 
     [Theory]
     [MemberData(nameof(Js))]
-    public Task Autobahn_JS_calls_is_called_and_subscribes_through_our_router(string serializer) =>
-        RunAsync(serializer, "ws", "js_echo", (_, url) => PeerProcess.Start("node", ["wire.js", "--url", url.ToString(), "--serializer", serializer],
+    public Task Autobahn_JS_calls_is_called_and_subscribes_through_our_router(string serializer, string transport) =>
+        RunAsync(serializer, transport, "js_echo", (router, url) => PeerProcess.Start("node",
+            transport == "rs" ? ["wire.js", "--rawsocket", $"127.0.0.1:{router.RawSocketUrl!.Port}"] : ["wire.js", "--url", url.ToString(), "--serializer", serializer],
             TimeSpan.FromSeconds(40), Peers.Directory));
 
     private static async Task RunAsync(string serializer, string transport, string peerEcho, Func<WampRouter, Uri, PeerProcess> start)

@@ -23,7 +23,13 @@ const serializerName = arg('serializer', 'json')
 const seconds = parseFloat(arg('seconds', '20'))
 setTimeout(() => { console.log('TIMEOUT'); process.exit(3) }, seconds * 1000).unref()
 
+// Autobahn|JS's JSON serializer has no binary: over JSON (its RawSocket speaks nothing else) bytes travel as WAMP's
+// JSON binary strings, "\u0000" + Base64, written and read here.
+const json = arg('rawsocket') !== undefined || serializerName === 'json'
+const binary = (bytes) => json ? '\u0000' + Buffer.from(bytes).toString('base64') : bytes
+
 function describe (v) {
+  if (typeof v === 'string' && v.startsWith('\u0000')) return { $bytes: Buffer.from(v.slice(1), 'base64').toString('hex') }
   if (v instanceof Uint8Array) return { $bytes: Buffer.from(v).toString('hex') }
   if (v instanceof ArrayBuffer) return { $bytes: Buffer.from(v).toString('hex') }
   if (Array.isArray(v)) return v.map(describe)
@@ -50,9 +56,9 @@ async function main () {
   const event = new Promise(resolve => { gotEvent = resolve })
   await session.subscribe('com.example.wire.events', (args, kwargs) => gotEvent({ args: describe(args), kwargs: describe(kwargs || {}) }))
   await session.register('com.example.wire.js_echo', (args, kwargs) => new autobahn.Result(args, kwargs))
-  console.log('READY ' + serializerName)
-  const bytes = new Uint8Array([0, 1, 2, 0x7f, 0x80, 0xff, 0])
-  const result = await session.call('com.example.wire.echo', [bytes, 'ü', 42, 1.5, null, true, [1, 2]], { bin: new Uint8Array([9, 8]) })
+  console.log('READY ' + (arg('rawsocket') ? 'json' : serializerName))
+  const bytes = binary(new Uint8Array([0, 1, 2, 0x7f, 0x80, 0xff, 0]))
+  const result = await session.call('com.example.wire.echo', [bytes, 'ü', 42, 1.5, null, true, [1, 2]], { bin: binary(new Uint8Array([9, 8])) })
   const r = result instanceof autobahn.Result ? { args: result.args, kwargs: result.kwargs || {} } : { args: [result], kwargs: {} }
   console.log('ECHO ' + JSON.stringify(describe(r)))
   console.log('EVENT ' + JSON.stringify(await event))
