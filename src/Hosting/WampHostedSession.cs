@@ -75,7 +75,7 @@ public sealed partial class WampHostedSession : IAsyncDisposable
             _services.GetServices<IWampCallInterceptor>().ToArray(), _services.GetServices<IWampInvocationInterceptor>().ToArray());
         var url = options.RouterUrl!;
         return WampSession.StartJoining(
-            async ct => await Transport.WebSocketTransport.ConnectAsync(url, sessionOptions.ConnectTimeout, sessionOptions.MaxMessageSize, sessionOptions.WebSocket, ct).ConfigureAwait(false),
+            ct => WampSession.OpenTransportAsync(url, sessionOptions, ct),
             options.Realm!, sessionOptions);
     }
 

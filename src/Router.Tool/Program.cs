@@ -6,7 +6,8 @@ using WampContracts.Router.Configuration;
 // The standalone router (the wamp-router tool): wamp-router --port 8080 --realm realm1, from source
 // dotnet run --project src/Router.Tool -- --port 8080 --realm realm1
 // or, with realms, roles and the listening endpoint from a Crossbar.io-shaped file: -- --config config.json
-// With --tls-cert FILE [--tls-key FILE] (PEM) it serves wss://; --allow-origin restricts browser origins.
+// With --tls-cert FILE [--tls-key FILE] (PEM) it serves wss://; --allow-origin restricts browser origins;
+// --rawsocket-port PORT adds a RawSocket listener (tcp://).
 // Prints one line with its URL once it listens. SIGTERM, SIGINT (Ctrl+C) or SIGQUIT, once or repeatedly, start one
 // graceful shutdown: it prints "stopping", says GOODBYE (wamp.close.system_shutdown) to every session, closes the
 // listener and exits with code 0, after at most --shutdown-timeout seconds whatever is still running.
@@ -19,6 +20,7 @@ string? tlsCertificate = null, tlsKey = null;
 var allowedOrigins = new List<string>();
 string? redis = null;
 TimeSpan? nodeTimeout = null;
+int? rawSocketPort = null;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -26,6 +28,10 @@ for (int i = 0; i < args.Length; i++)
         case "--port" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p is >= 0 and <= 65535:
             port = p;
             portGiven = true;
+            i++;
+            break;
+        case "--rawsocket-port" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int rp) && rp is >= 0 and <= 65535:
+            rawSocketPort = rp;
             i++;
             break;
         case "--config" when i + 1 < args.Length:
@@ -71,6 +77,7 @@ for (int i = 0; i < args.Length; i++)
             Console.WriteLine("  router (see docs/scale-out.md). Also \"backplane\": {\"type\": \"redis\", \"endpoint\": \"HOST:PORT\"} in --config.");
             Console.WriteLine("--node-timeout SECONDS (default 5): with --redis, how long a node may miss its heartbeat before the others count");
             Console.WriteLine("  it dead, fail the calls in flight to its callees and drop its registrations.");
+            Console.WriteLine("--rawsocket-port N: also listen for RawSocket (tcp://, JSON, MessagePack or CBOR) on port N (0 = any free port).");
             Console.WriteLine("SIGTERM, SIGINT (Ctrl+C) or SIGQUIT, however often, start one graceful shutdown: GOODBYE");
             Console.WriteLine("(wamp.close.system_shutdown) to every session, then the listener closes. Past --shutdown-timeout");
             Console.WriteLine("seconds the router exits anyway; the exit code is 0 either way.");
@@ -91,7 +98,7 @@ if (configPath is not null)
     }
     try
     {
-        options = WampRouterConfiguration.Load(configPath).ToOptions(portGiven ? port : null);
+        options = WampRouterConfiguration.Load(configPath).ToOptions(portGiven ? port : null, rawSocketPort);
     }
     catch (WampConfigurationException e)
     {
@@ -109,6 +116,7 @@ else
         TlsCertificateFile = tlsCertificate,
         TlsKeyFile = tlsKey,
         AllowedOrigins = allowedOrigins.Count > 0 ? allowedOrigins : null,
+        RawSocketPort = rawSocketPort,
     };
 }
 
@@ -139,6 +147,8 @@ catch (IOException e)
     return 1;
 }
 Console.WriteLine($"WAMP router listening on {router.Url} (realms: {(realms.Count > 0 ? string.Join(", ", realms) : configPath is null ? "any, created on first use" : "none")})");
+if (router.RawSocketUrl is { } rawSocketUrl)
+    Console.WriteLine($"WAMP router listening for RawSocket on {rawSocketUrl}");
 if (router.Certificate is { } certificate)
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"TLS certificate '{certificate.Subject}', SHA-256 {Convert.ToHexString(certificate.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256))}, valid until {certificate.NotAfter.ToUniversalTime():u}"));

@@ -15,7 +15,7 @@ namespace WampContracts.Router;
 
 /// <summary>
 /// An embedded WAMP v2 router: dealer and broker for any number of realms, on Kestrel WebSockets
-/// (subprotocol <c>wamp.2.json</c>) or in memory.
+/// (subprotocols <c>wamp.2.json</c>, <c>wamp.2.msgpack</c>, <c>wamp.2.cbor</c>), RawSocket or in memory.
 /// </summary>
 public sealed class WampRouter : IAsyncDisposable
 {
@@ -23,6 +23,7 @@ public sealed class WampRouter : IAsyncDisposable
     private readonly WebApplication? _app;
     private readonly OriginPolicy _origins;
     private readonly RouterCertificate? _certificate;
+    private RawSocketListener? _rawSocket;
     private readonly CancellationTokenSource _stopping = new();
     private int _disposed;
 
@@ -51,6 +52,9 @@ public sealed class WampRouter : IAsyncDisposable
 
     /// <summary>The <c>ws://</c> address clients connect to, <c>wss://</c> with a TLS certificate (null for an in-memory router).</summary>
     public Uri? Url { get; private set; }
+
+    /// <summary>The <c>tcp://</c> address of the RawSocket listener (<see cref="WampRouterOptions.RawSocketPort"/>); null without one.</summary>
+    public Uri? RawSocketUrl { get; private set; }
 
     /// <summary>The number of sessions currently joined, across realms.</summary>
     public int SessionCount => _core.SessionCount;
@@ -117,6 +121,19 @@ public sealed class WampRouter : IAsyncDisposable
         var port = new Uri(address).Port;
         string host = options.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{options.Address}]" : options.Address.ToString();
         router.Url = new Uri($"{(certificate is null ? "ws" : "wss")}://{host}:{port}/");
+        if (options.RawSocketPort is { } rawSocketPort)
+        {
+            try
+            {
+                router._rawSocket = RawSocketListener.Start(router._core, options.Address, rawSocketPort);
+            }
+            catch
+            {
+                await router.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+            router.RawSocketUrl = new Uri($"tcp://{host}:{router._rawSocket.Port}");
+        }
         return router;
     }
 
@@ -167,10 +184,21 @@ public sealed class WampRouter : IAsyncDisposable
             await context.Response.WriteAsync("This WAMP router does not accept WebSocket connections from this origin.\n").ConfigureAwait(false);
             return;
         }
-        if (!context.WebSockets.WebSocketRequestedProtocols.Contains(WebSocketTransport.JsonSubprotocol))
+        // The first of the client's subprotocols (its order of preference) that the router speaks.
+        WampContracts.Serialization.WampSerializer? serializer = null;
+        foreach (var requested in context.WebSockets.WebSocketRequestedProtocols)
+        {
+            if (WampContracts.Serialization.WampSerializer.FromSubprotocol(requested) is { } s && RawSocketListener.Accepts(_core.Options, s))
+            {
+                serializer = s;
+                break;
+            }
+        }
+        if (serializer is null)
         {
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
-            await context.Response.WriteAsync($"Unsupported WebSocket subprotocol: this router speaks '{WebSocketTransport.JsonSubprotocol}'.\n").ConfigureAwait(false);
+            var accepted = _core.Options.Serializers is { Count: > 0 } list ? list : WampContracts.Serialization.WampSerializer.All;
+            await context.Response.WriteAsync($"Unsupported WebSocket subprotocol: this router speaks {string.Join(", ", accepted.Select(a => $"'{a.Subprotocol}'"))}.\n").ConfigureAwait(false);
             return;
         }
         if (_core.AtConnectionLimit)
@@ -182,13 +210,13 @@ public sealed class WampRouter : IAsyncDisposable
         }
         var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
-            SubProtocol = WebSocketTransport.JsonSubprotocol,
+            SubProtocol = serializer.Subprotocol,
             // The router's own keepalive, whatever its host's UseWebSockets says: a peer that answers no ping is dropped.
             KeepAliveInterval = _core.Options.KeepAliveInterval,
             KeepAliveTimeout = _core.Options.KeepAliveTimeout,
         }).ConfigureAwait(false);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
-        await _core.ServeAsync(new WebSocketTransport(socket, _core.Options.MaxMessageSize), linked.Token).ConfigureAwait(false);
+        await _core.ServeAsync(new WebSocketTransport(socket, _core.Options.MaxMessageSize, serializer), linked.Token).ConfigureAwait(false);
     }
 
     /// <summary>Says GOODBYE to every session (<c>wamp.close.system_shutdown</c>) and stops listening.</summary>
@@ -200,6 +228,7 @@ public sealed class WampRouter : IAsyncDisposable
             await _core.ShutdownAsync().WaitAsync(timeout.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         _stopping.Cancel();
+        if (_rawSocket is not null) await _rawSocket.DisposeAsync().ConfigureAwait(false);
         if (_app is not null)
         {
             using var timeout = new CancellationTokenSource(_core.Options.HandshakeTimeout);

@@ -12,6 +12,21 @@ public sealed class WampRouterOptions
     public int Port { get; init; }
 
     /// <summary>
+    /// The TCP port of a second listener speaking RawSocket (<c>tcp://</c>, plain TCP with length-prefixed frames), on
+    /// <see cref="Address"/>; 0 picks a free one (read it from <see cref="WampRouter.RawSocketUrl"/>). Default null: no
+    /// RawSocket listener. For <see cref="WampRouter.StartAsync"/>. RawSocket is unencrypted: serve it on loopback or a
+    /// private network.
+    /// </summary>
+    public int? RawSocketPort { get; init; }
+
+    /// <summary>
+    /// The serializers the router accepts, over WebSocket (as subprotocols) and RawSocket. Default null: all of them
+    /// (<see cref="WampContracts.Serialization.WampSerializer.All"/>). Sessions with different serializers talk to each
+    /// other: the router works on JSON and each connection transcodes at its edge (docs/wire-format.md).
+    /// </summary>
+    public IReadOnlyList<WampContracts.Serialization.WampSerializer>? Serializers { get; init; }
+
+    /// <summary>
     /// The certificate (with its private key) to serve <c>wss://</c> with; <see cref="WampRouter.Url"/> is then
     /// <c>wss://…</c>. The application keeps ownership of it. Set this or <see cref="TlsCertificateFile"/>, not both.
     /// Default null: plain <c>ws://</c>. For <see cref="WampRouter.StartAsync"/>; a router mounted with

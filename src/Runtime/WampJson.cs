@@ -19,6 +19,7 @@ internal static class WampJson
     {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
         options.Converters.Add(new WampBinaryConverter());
+        options.Converters.Add(new WampBinaryMemoryConverter());
         // The app's own JsonSerializerContexts first (registered by generated code), so a trimmed or Native AOT app
         // needs no options of its own; then reflection where the app allows it, else the runtime's few types.
         options.TypeInfoResolver = new WampTypeInfoResolver(JsonSerializer.IsReflectionEnabledByDefault
@@ -26,6 +27,21 @@ internal static class WampJson
             : WampRuntimeJsonContext.Default);
         options.MakeReadOnly();
         return options;
+    }
+
+    /// <summary>Decodes WAMP's JSON binary string (or plain Base64) at the reader; for the binary converters.</summary>
+    internal static byte[] ReadBinary(ref Utf8JsonReader reader)
+    {
+        string s = reader.GetString()!;
+        if (TryDecodeBinary(s, out var bytes)) return bytes;
+        try
+        {
+            return Convert.FromBase64String(s);
+        }
+        catch (FormatException e)
+        {
+            throw new JsonException("expected a WAMP binary string (\\u0000 followed by Base64)", e);
+        }
     }
 
     /// <summary>Encodes bytes as WAMP's JSON binary string: U+0000 followed by standard Base64.</summary>
@@ -79,21 +95,22 @@ internal sealed class WampTypeInfoResolver(System.Text.Json.Serialization.Metada
 /// <summary>Reads and writes <c>byte[]</c> as WAMP's JSON binary string (<c>"\u0000"</c> + Base64); plain Base64 is read too.</summary>
 public sealed class WampBinaryConverter : JsonConverter<byte[]>
 {
-    public override byte[]? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-    {
-        if (reader.TokenType == JsonTokenType.Null) return null;
-        string s = reader.GetString()!;
-        if (WampJson.TryDecodeBinary(s, out var bytes)) return bytes;
-        try
-        {
-            return Convert.FromBase64String(s);
-        }
-        catch (FormatException e)
-        {
-            throw new JsonException("expected a WAMP binary string (\\u0000 followed by Base64)", e);
-        }
-    }
+    public override byte[]? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.TokenType == JsonTokenType.Null ? null : WampJson.ReadBinary(ref reader);
 
     public override void Write(Utf8JsonWriter writer, byte[] value, JsonSerializerOptions options) =>
         writer.WriteStringValue(WampJson.EncodeBinary(value));
+}
+
+/// <summary>
+/// Reads and writes <c>ReadOnlyMemory&lt;byte&gt;</c> as WAMP's JSON binary string (<c>"\u0000"</c> + Base64), which a
+/// MessagePack or CBOR connection carries as binary; plain Base64 is read too.
+/// </summary>
+public sealed class WampBinaryMemoryConverter : JsonConverter<ReadOnlyMemory<byte>>
+{
+    public override ReadOnlyMemory<byte> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.TokenType == JsonTokenType.Null ? default : WampJson.ReadBinary(ref reader);
+
+    public override void Write(Utf8JsonWriter writer, ReadOnlyMemory<byte> value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(WampJson.EncodeBinary(value.Span));
 }

@@ -23,6 +23,14 @@ public sealed class WampSessionOptions
     /// </summary>
     public WampWebSocketOptions WebSocket { get; init; } = new();
 
+    /// <summary>
+    /// The serializers <see cref="WampSession.ConnectAsync"/> offers, in order of preference: over WebSocket as
+    /// subprotocols (the router picks one), over RawSocket (<c>tcp://</c>) one handshake at a time, the next one when
+    /// the router refuses a serializer. Null or empty (the default): JSON only. With MessagePack or CBOR, <c>byte[]</c>
+    /// and <c>ReadOnlyMemory&lt;byte&gt;</c> values travel as binary (see docs/wire-format.md).
+    /// </summary>
+    public IReadOnlyList<Serialization.WampSerializer>? Serializers { get; init; }
+
     /// <summary>Bound on control requests (REGISTER, SUBSCRIBE, their reverses, acknowledged PUBLISH) and on the GOODBYE handshake. Default 10 s.</summary>
     public TimeSpan OperationTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -82,7 +82,7 @@ public sealed partial class WampSession
                 int at = (start + i) % nodes.Length;
                 try
                 {
-                    var transport = await WebSocketTransport.ConnectAsync(nodes[at], connectOptions.ConnectTimeout, connectOptions.MaxMessageSize, connectOptions.WebSocket, ct).ConfigureAwait(false);
+                    var transport = await OpenTransportAsync(nodes[at], connectOptions, ct).ConfigureAwait(false);
                     Volatile.Write(ref next, (at + 1) % nodes.Length);
                     return transport;
                 }

@@ -72,16 +72,32 @@ public sealed partial class WampSession : IAsyncDisposable
     internal RetryThrottle RetryThrottle { get; }
 
     /// <summary>
-    /// Opens a WebSocket to <paramref name="url"/> (subprotocol <c>wamp.2.json</c>; <c>wss://</c> for TLS, see
-    /// <see cref="WampSessionOptions.WebSocket"/>) and joins <paramref name="realm"/>.
+    /// The one place a URL becomes a transport: RawSocket for <c>tcp://host:port</c>, else a WebSocket, each offering
+    /// the serializers of <paramref name="options"/> in order.
+    /// </summary>
+    internal static async Task<IWampTransport> OpenTransportAsync(Uri url, WampSessionOptions options, CancellationToken cancellationToken)
+    {
+        if (url.Scheme == "tcp")
+        {
+            if (url.Port < 0) throw new ArgumentException($"{url} names no port: use tcp://host:port.", nameof(url));
+            return await RawSocketTransport.ConnectAsync(url.Host, url.Port, options.ConnectTimeout, options.MaxMessageSize, options.Serializers, cancellationToken).ConfigureAwait(false);
+        }
+        return await WebSocketTransport.ConnectAsync(url, options.ConnectTimeout, options.MaxMessageSize, options.WebSocket, options.Serializers, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Opens a WebSocket to <paramref name="url"/> (subprotocol <c>wamp.2.json</c>, or those of
+    /// <see cref="WampSessionOptions.Serializers"/>; <c>wss://</c> for TLS, see <see cref="WampSessionOptions.WebSocket"/>),
+    /// or a RawSocket connection for a <c>tcp://host:port</c> URL, and joins <paramref name="realm"/>.
     /// </summary>
     /// <exception cref="WampConnectionException">The connection failed or timed out (a refused TLS certificate is named, with why), or the router refused the session (ABORT; see <see cref="WampConnectionException.Reason"/>).</exception>
     public static async Task<WampSession> ConnectAsync(Uri url, string realm, WampSessionOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new WampSessionOptions();
         var connectOptions = options;
+        ArgumentNullException.ThrowIfNull(url);
         options.LoggerFactory.CreateLogger(SessionLog.Category).Connecting(url, realm);
-        return await JoinAsync(async ct => await WebSocketTransport.ConnectAsync(url, connectOptions.ConnectTimeout, connectOptions.MaxMessageSize, connectOptions.WebSocket, ct).ConfigureAwait(false),
+        return await JoinAsync(ct => OpenTransportAsync(url, connectOptions, ct),
             realm, options, cancellationToken).ConfigureAwait(false);
     }
 

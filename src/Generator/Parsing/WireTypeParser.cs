@@ -74,6 +74,10 @@ internal sealed class WireTypeParser
         if (named.TypeKind == TypeKind.Enum)
             return new WireTypeSpec(WireKind.Enum, nullable, ShapeOfEnum(named), EquatableArray<WireTypeSpec>.Empty);
         if (_known.StringLike.Contains(named)) return WireTypeSpec.Of(WireKind.String, nullable);
+        // Memory<byte> and ReadOnlyMemory<byte> travel like byte[]: binary (a "\u0000" + Base64 string in JSON).
+        if (named.ContainingNamespace?.ToDisplayString() == "System" && named.Name is "Memory" or "ReadOnlyMemory" &&
+            named.TypeArguments.Length == 1 && named.TypeArguments[0].SpecialType == SpecialType.System_Byte)
+            return WireTypeSpec.Of(WireKind.Binary, nullable);
         if (IsAnyJson(named)) return WireTypeSpec.Of(WireKind.Unknown, nullable);
         if (named.ContainingNamespace?.ToDisplayString() == "System" && named.Name is "Int128" or "UInt128" or "Half")
             return WireTypeSpec.Of(WireKind.Number, nullable);

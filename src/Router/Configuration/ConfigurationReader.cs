@@ -67,7 +67,7 @@ internal sealed partial class ConfigurationReader(string file, string baseDirect
             if (router is not null) throw Error(path, "a second router worker: this router is one worker of type \"router\"");
             router = ReadRouterWorker(path, worker);
         }
-        return new WampRouterConfiguration(file, router!.Value.Realms, router.Value.Transport) { RedisEndpoint = _redisEndpoint };
+        return new WampRouterConfiguration(file, router!.Value.Realms, router.Value.Transport) { RedisEndpoint = _redisEndpoint, RawSocket = _rawSocket };
     }
 
     private (IReadOnlyList<WampRealmOptions>, WampTransportConfiguration?) ReadRouterWorker(string path, WorkerDto worker)
@@ -91,14 +91,83 @@ internal sealed partial class ConfigurationReader(string file, string baseDirect
             if (!names.Add(realm.Name)) throw Error(realmPath + ".name", $"realm '{realm.Name}' is configured twice");
             realms.Add(realm);
         }
-        WampTransportConfiguration? transport = null;
-        if (worker.Transports is { Count: > 0 } transports)
+        WampTransportConfiguration? transport = null, rawSocket = null;
+        for (int i = 0; i < (worker.Transports?.Count ?? 0); i++)
         {
-            if (transports.Count > 1) throw Error($"{path}.transports[1]", "a second transport: this router listens on one");
-            string transportPath = $"{path}.transports[0]";
-            transport = ReadTransport(transportPath, transports[0] ?? throw Error(transportPath, "a transport must be an object"));
+            string transportPath = $"{path}.transports[{i}]";
+            var dto = worker.Transports![i] ?? throw Error(transportPath, "a transport must be an object");
+            if (dto.Type == "rawsocket")
+            {
+                if (rawSocket is not null) throw Error(transportPath, "a second rawsocket transport: this router listens for RawSocket on one");
+                rawSocket = ReadRawSocket(transportPath, dto);
+            }
+            else
+            {
+                if (transport is not null) throw Error(transportPath, "a second transport: this router listens on one WebSocket (and one rawsocket)");
+                transport = ReadTransport(transportPath, dto);
+            }
         }
+        if (transport is not null && rawSocket is not null) CheckShared(transport, rawSocket);
+        _rawSocket = rawSocket;
         return (realms, transport);
+    }
+
+    // The RawSocket transport of the worker read last, for the configuration.
+    private WampTransportConfiguration? _rawSocket;
+
+    internal WampTransportConfiguration? RawSocket => _rawSocket;
+
+    /// <summary>A <c>rawsocket</c> transport: endpoint (tcp), serializers and <c>options.max_message_size</c>.</summary>
+    private WampTransportConfiguration ReadRawSocket(string path, TransportDto dto)
+    {
+        RefuseOthers(path, dto, CrossbarTransport, "in a transport");
+        foreach (var (key, present) in new[] { ("paths", dto.Paths is not null), ("url", dto.Url is not null), ("auth", dto.Auth is not null) })
+        {
+            if (present)
+                throw Error($"{path}.{key}", key == "auth"
+                    ? "a rawsocket transport takes its authentication from the realms (put \"auth\" on the WebSocket transport; it applies to RawSocket sessions too)"
+                    : $"a rawsocket transport has no '{key}'");
+        }
+        if (dto.Endpoint is not { } endpointDto) throw Error(path + ".endpoint", "missing: a transport needs an endpoint");
+        var endpoint = ReadEndpoint(path + ".endpoint", endpointDto);
+        if (endpoint.Tls is not null) throw Error(path + ".endpoint.tls", "RawSocket over TLS is not supported by this router");
+        if (dto.Options is { } options)
+        {
+            if (options.AllowedOrigins is not null || options.AllowNullOrigin is not null || options.Other is { Count: > 0 })
+                throw Error(path + ".options", "a rawsocket transport's only option here is max_message_size");
+            if (options.MaxMessageSize is <= 0) throw Error(path + ".options.max_message_size", "must be a positive number of bytes");
+        }
+        return new WampTransportConfiguration
+        {
+            Type = "rawsocket",
+            Endpoint = endpoint,
+            MaxMessageSize = dto.Options?.MaxMessageSize,
+            Serializers = ReadSerializers(path, dto.Serializers),
+            EndpointJsonPath = path + ".endpoint",
+            OptionsJsonPath = path + ".options",
+        };
+    }
+
+    private IReadOnlyList<string>? ReadSerializers(string path, List<string?>? serializers)
+    {
+        if (serializers is null) return null;
+        for (int i = 0; i < serializers.Count; i++)
+        {
+            if (serializers[i] is not ("json" or "msgpack" or "cbor"))
+                throw Error($"{path}.serializers[{i}]", $"serializer '{serializers[i]}' is not supported: this router speaks json, msgpack and cbor");
+        }
+        return [.. serializers.Select(s => s!)];
+    }
+
+    /// <summary>The router has one address, one message size limit and one list of serializers for both listeners.</summary>
+    private void CheckShared(WampTransportConfiguration webSocket, WampTransportConfiguration rawSocket)
+    {
+        if (!webSocket.Endpoint.Address.Equals(rawSocket.Endpoint.Address))
+            throw Error(rawSocket.EndpointJsonPath + ".interface", $"the rawsocket transport must listen on the WebSocket's interface ({webSocket.Endpoint.Address}): this router has one address");
+        if (webSocket.MaxMessageSize is { } a && rawSocket.MaxMessageSize is { } b && a != b)
+            throw Error(rawSocket.OptionsJsonPath + ".max_message_size", $"must equal the WebSocket's ({a}): this router has one message size limit");
+        if (webSocket.Serializers is { } x && rawSocket.Serializers is { } y && !x.ToHashSet().SetEquals(y))
+            throw Error(rawSocket.EndpointJsonPath[..^".endpoint".Length] + ".serializers", "must name the WebSocket's serializers: this router accepts the same ones on both");
     }
 
     private WampRealmOptions ReadRealm(string path, RealmDto dto)
@@ -217,18 +286,14 @@ internal sealed partial class ConfigurationReader(string file, string baseDirect
             case null:
                 throw Error(path + ".type", "missing: the transport's type must be \"websocket\" or \"web\"");
             default:
-                throw Error(path + ".type", $"transport type '{dto.Type}' is not supported: this router serves \"websocket\" or \"web\" (with one WebSocket path)");
+                throw Error(path + ".type", $"transport type '{dto.Type}' is not supported: this router serves \"websocket\" or \"web\" (with one WebSocket path), and \"rawsocket\"");
         }
     }
 
     private WampTransportConfiguration ReadWebSocket(string path, string webSocketPath, WampEndpointConfiguration endpoint,
         List<string?>? serializers, WebSocketOptionsDto? options, AuthDto? auth, string type)
     {
-        for (int i = 0; i < (serializers?.Count ?? 0); i++)
-        {
-            if (serializers![i] != "json")
-                throw Error($"{path}.serializers[{i}]", $"serializer '{serializers[i]}' is not supported: this router speaks JSON (wamp.2.json) only");
-        }
+        var serializerNames = ReadSerializers(path, serializers);
         if (options is not null)
         {
             RefuseOthers(path + ".options", options, CrossbarWebSocketOptions, "in WebSocket options");
@@ -245,6 +310,7 @@ internal sealed partial class ConfigurationReader(string file, string baseDirect
             AllowedOrigins = options?.AllowedOrigins?.Select(o => o!).ToArray(),
             AllowNullOrigin = options?.AllowNullOrigin,
             Auth = auth is null ? null : ReadAuth(path + ".auth", auth),
+            Serializers = serializerNames,
             EndpointJsonPath = path + ".endpoint",
             OptionsJsonPath = path + ".options",
             AuthJsonPath = path + ".auth",

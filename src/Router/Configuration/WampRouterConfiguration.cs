@@ -33,6 +33,9 @@ public sealed class WampRouterConfiguration
     /// </summary>
     public string? RedisEndpoint { get; init; }
 
+    /// <summary>The <c>rawsocket</c> transport (a second listener, <see cref="WampRouterOptions.RawSocketPort"/>); null when the file has none.</summary>
+    public WampTransportConfiguration? RawSocket { get; init; }
+
     /// <summary>Reads and checks a configuration file; <see cref="WampConfigurationException"/> names what is wrong and where.</summary>
     public static WampRouterConfiguration Load(string path)
     {
@@ -60,15 +63,24 @@ public sealed class WampRouterConfiguration
     /// transport's address, port and message size limit. <paramref name="port"/> overrides the file's port (0: any
     /// free port). Sections the router cannot apply yet are refused here with <see cref="WampConfigurationException"/>.
     /// </summary>
-    public WampRouterOptions ToOptions(int? port = null)
+    public WampRouterOptions ToOptions(int? port = null) => ToOptions(port, null);
+
+    /// <summary>
+    /// As <see cref="ToOptions(int?)"/>; <paramref name="rawSocketPort"/>, when given, overrides the file's
+    /// <c>rawsocket</c> transport's port or adds a RawSocket listener (the standalone router's <c>--rawsocket-port</c>).
+    /// </summary>
+    public WampRouterOptions ToOptions(int? port, int? rawSocketPort)
     {
+        if (rawSocketPort is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(rawSocketPort), rawSocketPort, "a TCP port is 0 to 65535");
         if (port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(port), port, "a TCP port is 0 to 65535");
         var endpoint = Transport?.Endpoint;
         return new WampRouterOptions
         {
-            Address = endpoint is null ? IPAddress.Loopback : endpoint.Address,
+            Address = (endpoint ?? RawSocket?.Endpoint) is { } listen ? listen.Address : IPAddress.Loopback,
             Port = port ?? endpoint?.Port ?? 0,
-            MaxMessageSize = Transport?.MaxMessageSize ?? new WampRouterOptions().MaxMessageSize,
+            RawSocketPort = rawSocketPort ?? RawSocket?.Endpoint.Port,
+            Serializers = (Transport?.Serializers ?? RawSocket?.Serializers)?.Select(n => Serialization.WampSerializer.All.Single(s => s.Name == n)).ToArray(),
+            MaxMessageSize = Transport?.MaxMessageSize ?? RawSocket?.MaxMessageSize ?? new WampRouterOptions().MaxMessageSize,
             TlsCertificateFile = endpoint?.Tls?.Certificate,
             TlsKeyFile = endpoint?.Tls?.Key,
             AllowedOrigins = AllowedOrigins(),
@@ -151,8 +163,11 @@ public sealed class WampConfigurationException(string file, string jsonPath, str
 /// </summary>
 public sealed record WampTransportConfiguration
 {
-    /// <summary><c>websocket</c> or <c>web</c>.</summary>
+    /// <summary><c>websocket</c>, <c>web</c> or <c>rawsocket</c>.</summary>
     public required string Type { get; init; }
+
+    /// <summary>The transport's <c>serializers</c> (<c>json</c>, <c>msgpack</c>, <c>cbor</c>); null: all of them.</summary>
+    public IReadOnlyList<string>? Serializers { get; init; }
 
     public required WampEndpointConfiguration Endpoint { get; init; }
 

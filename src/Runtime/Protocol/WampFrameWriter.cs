@@ -20,6 +20,9 @@ internal readonly struct WampFrame
 
     public ReadOnlyMemory<byte> Memory => new(_array, 0, _length);
 
+    /// <summary>The payload as a binary peer sent it, for a peer of the same serializer (see <see cref="Serialization.TranscodedMessage"/>); null for most frames.</summary>
+    internal Serialization.NativeSplice? Native { get; init; }
+
     /// <summary>Returns a pooled buffer; the frame must not be used afterwards. Shared (unpooled) frames ignore it.</summary>
     public void Release()
     {
@@ -46,6 +49,7 @@ internal sealed class WampFrameWriter
 
     private readonly ArrayBufferWriter<byte> _buffer = new(512);
     private readonly Utf8JsonWriter _json;
+    private Serialization.NativeSplice? _native;
 
     private WampFrameWriter() => _json = new Utf8JsonWriter(_buffer, WriterOptions);
 
@@ -54,6 +58,7 @@ internal sealed class WampFrameWriter
     {
         var w = t_cached ?? new WampFrameWriter();
         t_cached = null;
+        w._native = null;
         w._json.WriteStartArray();
         w._json.WriteNumberValue((int)type);
         return w;
@@ -96,6 +101,13 @@ internal sealed class WampFrameWriter
     /// <summary>Writes the payload tail: nothing, <c>args</c>, or <c>args, kwargs</c> (with <c>[]</c> for missing args).</summary>
     public WampFrameWriter Payload(WampPayload payload)
     {
+        // A payload that arrived in MessagePack or CBOR keeps its bytes for peers of the same serializer (a type check
+        // that fails at once for JSON).
+        if (Serialization.TranscodedMessage.Of(payload) is { } native)
+        {
+            _json.Flush();
+            _native = new Serialization.NativeSplice(native, (int)_json.BytesCommitted);
+        }
         if (payload.HasKeywordArguments)
         {
             if (payload.HasArguments) _json.WriteRawValue(payload.ArgumentsJson.Span, skipInputValidation: true);
@@ -118,7 +130,8 @@ internal sealed class WampFrameWriter
         var written = _buffer.WrittenSpan;
         byte[] array = pooled ? ArrayPool<byte>.Shared.Rent(written.Length) : new byte[written.Length];
         written.CopyTo(array);
-        var frame = new WampFrame(array, written.Length, pooled);
+        var frame = new WampFrame(array, written.Length, pooled) { Native = _native };
+        _native = null;
 
         _json.Reset();
         if (_buffer.Capacity > 1 << 20) { t_cached = null; return frame; } // do not keep a huge buffer alive

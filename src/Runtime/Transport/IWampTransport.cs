@@ -10,6 +10,12 @@ public interface IWampTransport : IAsyncDisposable
     ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Sends one frame. A binary transport overrides it to pass a payload that arrived in its own serializer through
+    /// untouched; every other transport sends <see cref="Protocol.WampFrame.Memory"/>.
+    /// </summary>
+    ValueTask SendAsync(Protocol.WampFrame frame, CancellationToken cancellationToken) => SendAsync(frame.Memory, cancellationToken);
+
+    /// <summary>
     /// Receives the next whole message into memory the caller then owns. Returns
     /// <see cref="WampReceiveResult.Closed"/> once the peer has closed the transport.
     /// </summary>

@@ -1,10 +1,12 @@
 using System.Buffers;
 using System.Net.WebSockets;
+using WampContracts.Serialization;
 
 namespace WampContracts.Transport;
 
 /// <summary>
-/// WAMP over a WebSocket with the <c>wamp.2.json</c> subprotocol: one text message per WAMP message.
+/// WAMP over a WebSocket: one text message per WAMP message with <c>wamp.2.json</c>, one binary message with
+/// <c>wamp.2.msgpack</c> or <c>wamp.2.cbor</c> (transcoded to and from JSON here, see <see cref="WampSerializer"/>).
 /// Wraps a client (<see cref="ClientWebSocket"/>) or a server-side socket alike.
 /// </summary>
 public sealed class WebSocketTransport : IWampTransport
@@ -17,22 +19,43 @@ public sealed class WebSocketTransport : IWampTransport
 
     private readonly WebSocket _socket;
     private readonly int _maxMessageSize;
+    // Null for JSON, which passes through untouched.
+    private readonly WampSerializer? _binary;
     private byte[] _receiveBuffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+    private byte[] _sendBuffer = [];
 
     /// <param name="socket">An open WebSocket that negotiated <c>wamp.2.json</c>.</param>
     /// <param name="maxMessageSize">Larger incoming messages are discarded past their first bytes and reported as oversized.</param>
     public WebSocketTransport(WebSocket socket, int maxMessageSize = 16 * 1024 * 1024)
+        : this(socket, maxMessageSize, WampSerializer.Json)
+    {
+    }
+
+    /// <param name="socket">An open WebSocket that negotiated <paramref name="serializer"/>'s subprotocol.</param>
+    /// <param name="maxMessageSize">Larger incoming messages (as received, before transcoding) are discarded past their first bytes and reported as oversized.</param>
+    /// <param name="serializer">The serializer of the negotiated subprotocol.</param>
+    public WebSocketTransport(WebSocket socket, int maxMessageSize, WampSerializer serializer)
     {
         ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(serializer);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxMessageSize, 64);
         _socket = socket;
         _maxMessageSize = maxMessageSize;
+        _binary = serializer.IsBinary ? serializer : null;
+        Serializer = serializer;
     }
+
+    /// <summary>The serializer this connection speaks.</summary>
+    public WampSerializer Serializer { get; }
 
     /// <summary>Opens a client WebSocket to <paramref name="url"/> asking for <c>wamp.2.json</c>, with the default <see cref="WampWebSocketOptions"/>.</summary>
     /// <exception cref="WampConnectionException">The connection failed, timed out, or the server chose no WAMP subprotocol.</exception>
     public static Task<WebSocketTransport> ConnectAsync(Uri url, TimeSpan connectTimeout, int maxMessageSize, CancellationToken cancellationToken) =>
         ConnectAsync(url, connectTimeout, maxMessageSize, null, cancellationToken);
+
+    /// <summary>Opens a client WebSocket asking for <c>wamp.2.json</c>; see the overload with serializers.</summary>
+    public static Task<WebSocketTransport> ConnectAsync(Uri url, TimeSpan connectTimeout, int maxMessageSize, WampWebSocketOptions? options, CancellationToken cancellationToken) =>
+        ConnectAsync(url, connectTimeout, maxMessageSize, options, null, cancellationToken);
 
     /// <summary>
     /// Opens a client WebSocket to <paramref name="url"/> (<c>ws://</c> or <c>wss://</c>) asking for <c>wamp.2.json</c>,
@@ -43,16 +66,19 @@ public sealed class WebSocketTransport : IWampTransport
     /// and chain status, or the failed pinning), timed out, or the server chose no WAMP subprotocol.
     /// </exception>
     /// <exception cref="ArgumentException">TLS settings for a <c>ws://</c> URL, or a malformed pin.</exception>
-    public static async Task<WebSocketTransport> ConnectAsync(Uri url, TimeSpan connectTimeout, int maxMessageSize, WampWebSocketOptions? options, CancellationToken cancellationToken)
+    /// <remarks><paramref name="serializers"/>: the serializers to offer, in order of preference (their subprotocols); null or empty: JSON only.</remarks>
+    public static async Task<WebSocketTransport> ConnectAsync(Uri url, TimeSpan connectTimeout, int maxMessageSize, WampWebSocketOptions? options,
+        IReadOnlyList<WampSerializer>? serializers, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(url);
+        if (serializers is not { Count: > 0 }) serializers = [WampSerializer.Json];
         options ??= WampWebSocketOptions.Default;
         bool secure = url.Scheme == "wss" || url.Scheme == "https";
         if (!secure && options.HasTlsSettings)
             throw new ArgumentException($"TLS settings (pins, certificate validation, client certificate) were given for {url}, which is not encrypted: use wss://.", nameof(url));
         var check = secure ? new ServerCertificateCheck(url.IdnHost, options) : null;
         var socket = new ClientWebSocket();
-        socket.Options.AddSubProtocol(JsonSubprotocol);
+        foreach (var serializer in serializers) socket.Options.AddSubProtocol(serializer.Subprotocol);
         socket.Options.KeepAliveInterval = options.KeepAliveInterval;
         socket.Options.KeepAliveTimeout = options.KeepAliveTimeout;
         if (check is not null)
@@ -80,14 +106,15 @@ public sealed class WebSocketTransport : IWampTransport
                 throw new WampConnectionException(WampConnectionException.TransportLost, $"Could not connect to {url}: {refused}.", e);
             throw new WampConnectionException(WampConnectionException.TransportLost, $"Could not connect to {url}: {Describe(e)}", e);
         }
-        if (socket.SubProtocol != JsonSubprotocol)
+        var chosen = serializers.FirstOrDefault(s => s.Subprotocol == socket.SubProtocol);
+        if (chosen is null)
         {
             socket.Abort();
             socket.Dispose();
             throw new WampConnectionException(WampConnectionException.TransportLost,
-                $"{url} did not accept the WebSocket subprotocol '{JsonSubprotocol}' (it chose '{socket.SubProtocol ?? "none"}').");
+                $"{url} accepted none of the WebSocket subprotocols {string.Join(", ", serializers.Select(s => $"'{s.Subprotocol}'"))} (it chose '{socket.SubProtocol ?? "none"}').");
         }
-        return new WebSocketTransport(socket, maxMessageSize);
+        return new WebSocketTransport(socket, maxMessageSize, chosen);
     }
 
     /// <summary>
@@ -105,8 +132,26 @@ public sealed class WebSocketTransport : IWampTransport
         return string.Join(" ", messages.Select(m => m.EndsWith('.') ? m : m + "."));
     }
 
-    public ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken) =>
-        _socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+    public ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken) => SendAsync(message, null, cancellationToken);
+
+    public ValueTask SendAsync(Protocol.WampFrame frame, CancellationToken cancellationToken) => SendAsync(frame.Memory, frame.Native, cancellationToken);
+
+    private ValueTask SendAsync(ReadOnlyMemory<byte> message, NativeSplice? native, CancellationToken cancellationToken)
+    {
+        if (_binary is null)
+            return _socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+        // One writer at a time (IWampTransport's contract), so one send buffer serves every message.
+        int length;
+        try
+        {
+            length = _binary.FromFrame(message.Span, native, ref _sendBuffer, 0);
+        }
+        catch (Protocol.WampProtocolException e)
+        {
+            return ValueTask.FromException(new IOException($"a message could not be transcoded to {_binary.Name}: {e.Message}", e));
+        }
+        return _socket.SendAsync(_sendBuffer.AsMemory(0, length), WebSocketMessageType.Binary, endOfMessage: true, cancellationToken);
+    }
 
     public async ValueTask<WampReceiveResult> ReceiveAsync(CancellationToken cancellationToken)
     {
@@ -147,8 +192,10 @@ public sealed class WebSocketTransport : IWampTransport
             }
             if (r.MessageType == WebSocketMessageType.Close)
                 return WampReceiveResult.Closed;
-            if (r.MessageType == WebSocketMessageType.Binary)
+            if (r.MessageType == WebSocketMessageType.Binary && _binary is null)
                 return WampReceiveResult.Rejected($"a binary WebSocket message on '{JsonSubprotocol}', which carries text messages only");
+            if (r.MessageType == WebSocketMessageType.Text && _binary is not null)
+                return WampReceiveResult.Rejected($"a text WebSocket message on '{_binary.Subprotocol}', which carries binary messages only");
             if (!oversized)
             {
                 count += r.Count;
@@ -156,10 +203,29 @@ public sealed class WebSocketTransport : IWampTransport
             }
             if (r.EndOfMessage)
             {
+                if (_binary is not null)
+                    return Transcoded(_binary, buffer.AsSpan(0, oversized ? OversizedPrefixLength : count), oversized);
                 if (oversized)
                     return WampReceiveResult.Truncated(buffer.AsSpan(0, OversizedPrefixLength).ToArray());
                 return WampReceiveResult.Whole(ReferenceEquals(buffer, _receiveBuffer) ? buffer.AsSpan(0, count).ToArray() : buffer.AsMemory(0, count));
             }
+        }
+    }
+
+    /// <summary>
+    /// A binary message (or the head of an oversized one) as JSON. A malformed message is a rejection: the receiver
+    /// ends the session with ABORT, and the loop goes on to deliver it.
+    /// </summary>
+    internal static WampReceiveResult Transcoded(WampSerializer serializer, ReadOnlySpan<byte> message, bool oversized)
+    {
+        if (oversized) return WampReceiveResult.Truncated(serializer.ToJsonHead(message));
+        try
+        {
+            return WampReceiveResult.Whole(serializer.ToJsonMessage(message));
+        }
+        catch (Protocol.WampProtocolException e)
+        {
+            return WampReceiveResult.Rejected(e.Message);
         }
     }
 
@@ -170,8 +236,9 @@ public sealed class WebSocketTransport : IWampTransport
             if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
                 await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
+            // InvalidOperationException: a ClientWebSocket disposed between the state check and the close.
             _socket.Abort();
         }
     }
