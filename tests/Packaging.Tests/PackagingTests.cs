@@ -24,7 +24,7 @@ public sealed partial class PackagingTests : IDisposable
     private static readonly string RepositoryRoot = typeof(PackagingTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
         .Single(a => a.Key == "RepositoryRoot").Value!;
 
-    private static readonly string[] Packages = ["WampContracts", "WampContracts.Hosting", "WampContracts.Router", "WampContracts.Router.Tool"];
+    private static readonly string[] Packages = ["WampContracts", "WampContracts.Hosting", "WampContracts.Redis", "WampContracts.Router", "WampContracts.Router.Redis", "WampContracts.Router.Tool"];
 
     private readonly string _root = Directory.CreateTempSubdirectory("wampcontracts-packaging-").FullName;
 
@@ -117,7 +117,7 @@ public sealed partial class PackagingTests : IDisposable
 
     private void AssertPackages(string feed)
     {
-        // Exactly the four packages, each with its symbols, and nothing else from the solution.
+        // Exactly the six packages, each with its symbols, and nothing else from the solution.
         var expected = Packages.SelectMany(p => new[] { $"{p}.{_version}.nupkg", $"{p}.{_version}.snupkg" }).Order().ToArray();
         Assert.Equal(expected, Directory.GetFiles(feed).Select(Path.GetFileName).Order().ToArray());
         foreach (string package in Packages)

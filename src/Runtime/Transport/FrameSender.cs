@@ -51,7 +51,7 @@ internal sealed class FrameSender
                     Interlocked.Add(ref _queuedBytes, -frame.Memory.Length);
                     try
                     {
-                        await transport.SendAsync(frame, cancellationToken).ConfigureAwait(false);
+                        await (transport is IWampFrameTransport frames ? frames.SendAsync(frame, cancellationToken) : transport.SendAsync(frame.Memory, cancellationToken)).ConfigureAwait(false);
                     }
                     finally
                     {

@@ -10,12 +10,6 @@ public interface IWampTransport : IAsyncDisposable
     ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Sends one frame. A binary transport overrides it to pass a payload that arrived in its own serializer through
-    /// untouched; every other transport sends <see cref="Protocol.WampFrame.Memory"/>.
-    /// </summary>
-    ValueTask SendAsync(Protocol.WampFrame frame, CancellationToken cancellationToken) => SendAsync(frame.Memory, cancellationToken);
-
-    /// <summary>
     /// Receives the next whole message into memory the caller then owns. Returns
     /// <see cref="WampReceiveResult.Closed"/> once the peer has closed the transport.
     /// </summary>
@@ -62,4 +56,13 @@ public readonly struct WampReceiveResult
     public static WampReceiveResult Whole(ReadOnlyMemory<byte> message) => new(message, false, false);
 
     public static WampReceiveResult Truncated(ReadOnlyMemory<byte> prefix) => new(prefix, true, false);
+}
+
+/// <summary>
+/// A transport that sends frames itself: a binary serializer passes a payload that arrived in its own serializer
+/// through untouched. Every other transport is sent <see cref="Protocol.WampFrame.Memory"/> (see <see cref="FrameSender"/>).
+/// </summary>
+internal interface IWampFrameTransport
+{
+    ValueTask SendAsync(Protocol.WampFrame frame, CancellationToken cancellationToken);
 }

@@ -10,7 +10,7 @@ namespace WampContracts.Transport;
 /// longest message the other accepts, every message is one frame with a 4-byte header (type: message, PING or PONG;
 /// 24-bit length). A PING is answered with a PONG carrying its payload; a PONG is read and dropped.
 /// </summary>
-public sealed class RawSocketTransport : IWampTransport
+public sealed class RawSocketTransport : IWampTransport, IWampFrameTransport
 {
     /// <summary>The first byte of both handshakes.</summary>
     public const byte Magic = 0x7F;
@@ -160,7 +160,7 @@ public sealed class RawSocketTransport : IWampTransport
 
     public ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken) => SendAsync(message, null, cancellationToken);
 
-    public ValueTask SendAsync(Protocol.WampFrame frame, CancellationToken cancellationToken) => SendAsync(frame.Memory, frame.Native, cancellationToken);
+    ValueTask IWampFrameTransport.SendAsync(Protocol.WampFrame frame, CancellationToken cancellationToken) => SendAsync(frame.Memory, frame.Native, cancellationToken);
 
     private ValueTask SendAsync(ReadOnlyMemory<byte> message, NativeSplice? native, CancellationToken cancellationToken)
     {

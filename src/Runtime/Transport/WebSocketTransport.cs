@@ -9,7 +9,7 @@ namespace WampContracts.Transport;
 /// <c>wamp.2.msgpack</c> or <c>wamp.2.cbor</c> (transcoded to and from JSON here, see <see cref="WampSerializer"/>).
 /// Wraps a client (<see cref="ClientWebSocket"/>) or a server-side socket alike.
 /// </summary>
-public sealed class WebSocketTransport : IWampTransport
+public sealed class WebSocketTransport : IWampTransport, IWampFrameTransport
 {
     /// <summary>The WebSocket subprotocol for WAMP with JSON.</summary>
     public const string JsonSubprotocol = "wamp.2.json";
@@ -24,20 +24,13 @@ public sealed class WebSocketTransport : IWampTransport
     private byte[] _receiveBuffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
     private byte[] _sendBuffer = [];
 
-    /// <param name="socket">An open WebSocket that negotiated <c>wamp.2.json</c>.</param>
-    /// <param name="maxMessageSize">Larger incoming messages are discarded past their first bytes and reported as oversized.</param>
-    public WebSocketTransport(WebSocket socket, int maxMessageSize = 16 * 1024 * 1024)
-        : this(socket, maxMessageSize, WampSerializer.Json)
-    {
-    }
-
     /// <param name="socket">An open WebSocket that negotiated <paramref name="serializer"/>'s subprotocol.</param>
     /// <param name="maxMessageSize">Larger incoming messages (as received, before transcoding) are discarded past their first bytes and reported as oversized.</param>
-    /// <param name="serializer">The serializer of the negotiated subprotocol.</param>
-    public WebSocketTransport(WebSocket socket, int maxMessageSize, WampSerializer serializer)
+    /// <param name="serializer">The serializer of the negotiated subprotocol; null for <c>wamp.2.json</c>.</param>
+    public WebSocketTransport(WebSocket socket, int maxMessageSize = 16 * 1024 * 1024, WampSerializer? serializer = null)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        ArgumentNullException.ThrowIfNull(serializer);
+        serializer ??= WampSerializer.Json;
         ArgumentOutOfRangeException.ThrowIfLessThan(maxMessageSize, 64);
         _socket = socket;
         _maxMessageSize = maxMessageSize;
@@ -134,7 +127,7 @@ public sealed class WebSocketTransport : IWampTransport
 
     public ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken) => SendAsync(message, null, cancellationToken);
 
-    public ValueTask SendAsync(Protocol.WampFrame frame, CancellationToken cancellationToken) => SendAsync(frame.Memory, frame.Native, cancellationToken);
+    ValueTask IWampFrameTransport.SendAsync(Protocol.WampFrame frame, CancellationToken cancellationToken) => SendAsync(frame.Memory, frame.Native, cancellationToken);
 
     private ValueTask SendAsync(ReadOnlyMemory<byte> message, NativeSplice? native, CancellationToken cancellationToken)
     {
