@@ -61,15 +61,11 @@ public sealed class WampRouterConfiguration
     /// <summary>
     /// Router options serving this configuration: its realms (<see cref="WampRouterOptions.RealmSettings"/>), and its
     /// transport's address, port and message size limit. <paramref name="port"/> overrides the file's port (0: any
-    /// free port). Sections the router cannot apply yet are refused here with <see cref="WampConfigurationException"/>.
+    /// free port). <paramref name="rawSocketPort"/>, when given, overrides the file's <c>rawsocket</c> transport's port
+    /// or adds a RawSocket listener (the standalone router's <c>--rawsocket-port</c>). Sections the router cannot apply
+    /// yet are refused here with <see cref="WampConfigurationException"/>.
     /// </summary>
-    public WampRouterOptions ToOptions(int? port = null) => ToOptions(port, null);
-
-    /// <summary>
-    /// As <see cref="ToOptions(int?)"/>; <paramref name="rawSocketPort"/>, when given, overrides the file's
-    /// <c>rawsocket</c> transport's port or adds a RawSocket listener (the standalone router's <c>--rawsocket-port</c>).
-    /// </summary>
-    public WampRouterOptions ToOptions(int? port, int? rawSocketPort)
+    public WampRouterOptions ToOptions(int? port = null, int? rawSocketPort = null)
     {
         if (rawSocketPort is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(rawSocketPort), rawSocketPort, "a TCP port is 0 to 65535");
         if (port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(port), port, "a TCP port is 0 to 65535");
