@@ -66,11 +66,13 @@ internal static class Matrix
         if (only.Contains("rpc"))
         {
             var results = new List<(string Config, int K, double Rate, double P50)>();
+            var chosen = a.Get("configs")?.Split(',') ?? [.. Configs.Select(c => c.Name)];
             for (int round = 1; round <= rounds; round++)
             {
                 for (int i = 0; i < Configs.Length; i++)
                 {
                     var config = Configs[(i + round - 1) % Configs.Length];
+                    if (!chosen.Contains(config.Name)) continue;
                     foreach (var line in RunRpc(config, levels, seconds, warmup))
                     {
                         using var doc = JsonDocument.Parse(line);

@@ -17,7 +17,7 @@ internal static class Peers
 {
     private static readonly WampPayload Payload = WampPayload.FromJson("""["hello",42,{"nested":[1,2,3]}]""");
 
-    /// <summary>Registers com.example.echo; answers each stdin line with its invocation count and allocated bytes.</summary>
+    /// <summary>Registers com.example.echo (a handler that never blocks, so it runs inline); answers each stdin line with its invocation count and allocated bytes.</summary>
     public static async Task<int> CalleeAsync(Args a)
     {
         long invocations = 0;
@@ -26,7 +26,7 @@ internal static class Peers
         {
             Interlocked.Increment(ref invocations);
             return ValueTask.FromResult(inv.Payload);
-        });
+        }, new WampRegisterOptions { RunsInline = true });
         Console.WriteLine("READY callee");
         await AnswerStatsAsync(() => Volatile.Read(ref invocations));
         return 0;

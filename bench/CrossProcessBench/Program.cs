@@ -22,7 +22,7 @@ return mode switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: CrossProcessBench [matrix] [--rounds 3] [--seconds 3] [--warmup 0.5] [--levels 1,16,64,256] [--only rpc,fanout,idle,alloc] [--out FILE.jsonl] [--smoke]");
+    Console.Error.WriteLine("usage: CrossProcessBench [matrix] [--rounds 3] [--seconds 3] [--warmup 0.5] [--levels 1,16,64,256] [--only rpc,fanout,idle,alloc] [--configs js-fox-js,...] [--out FILE.jsonl] [--smoke]");
     return 2;
 }
 

@@ -133,7 +133,8 @@ public sealed partial class WampSession
 
     /// <summary>
     /// Registers <paramref name="handler"/> for <paramref name="procedure"/>. Dispose the returned registration to unregister.
-    /// Handlers run on the thread pool, never on the session's reader, so a slow handler delays no other message.
+    /// Handlers run on the thread pool, never on the session's reader, so a slow handler delays no other message
+    /// (unless <see cref="WampRegisterOptions.RunsInline"/> says it never blocks).
     /// </summary>
     /// <exception cref="WampException">The dealer refused, e.g. <c>wamp.error.procedure_already_exists</c>.</exception>
     public async Task<WampRegistration> RegisterAsync(string procedure, WampProcedureHandler handler, WampRegisterOptions? options = null, CancellationToken cancellationToken = default)
@@ -197,6 +198,12 @@ public sealed partial class WampSession
             return;
         }
         if (invocation.Timeout is { } budget) _timers.Schedule(invocation, budget);
+        if (registration.Options.RunsInline)
+        {
+            // The handler promised not to block: it runs here until it completes or first awaits.
+            _ = RunInvocationAsync(invocation, registration.Handler);
+            return;
+        }
         // Run the handler off the reader loop: user code must never block message processing.
         ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Session.RunInvocationAsync(s.Invocation, s.Handler),
             (Session: this, Invocation: invocation, Handler: registration.Handler), preferLocal: false);
