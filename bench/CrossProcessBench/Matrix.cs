@@ -266,19 +266,44 @@ internal static class Matrix
         return long.Parse(subscribers.WaitForLine("COUNT", TimeSpan.FromSeconds(10)).Split(' ')[1], CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Resident memory of our router per idle joined session: before and after one client process joins N sessions.</summary>
+    /// <summary>
+    /// Memory of our router per idle joined session: one client process joins N sessions that then do nothing. Measured
+    /// twice: the resident memory of the router process (before and after), and the live managed heap of the router
+    /// hosted in a bench process (after full collections, before and after).
+    /// </summary>
     private static void RunIdle(int sessions, Action<string> emit)
     {
         var lifetime = TimeSpan.FromMinutes(5);
-        using var router = StartRouter("ours", lifetime, out var url);
-        Thread.Sleep(1000);
-        long before = router.ResidentBytes();
-        using var clients = Proc.Start("idle", "dotnet", [Self, "idle", "--url", url, "--sessions", sessions.ToString(CultureInfo.InvariantCulture)], null, lifetime);
-        string joined = clients.WaitForLine("JOINED", TimeSpan.FromMinutes(3));
-        Thread.Sleep(3000);
-        long after = router.ResidentBytes();
+        long rssBefore, rssAfter, heapBefore, heapAfter;
+        using (var router = StartRouter("ours", lifetime, out var url))
+        {
+            Thread.Sleep(1000);
+            rssBefore = router.ResidentBytes();
+            rssAfter = WhileJoined(url, sessions, lifetime, router.ResidentBytes);
+        }
+        using (var host = StartRouter("host", lifetime, out var url))
+        {
+            heapBefore = Heap(host);
+            heapAfter = WhileJoined(url, sessions, lifetime, () => Heap(host));
+        }
         emit(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"bench\":\"idle\",\"sessions\":{joined.Split(' ')[1]},\"router_rss_before\":{before},\"router_rss_after\":{after},\"bytes_per_session\":{(after - before) / (double)sessions:0}}}"));
+            $"{{\"bench\":\"idle\",\"sessions\":{sessions},\"router_rss_before\":{rssBefore},\"router_rss_after\":{rssAfter},\"rss_bytes_per_session\":{(rssAfter - rssBefore) / (double)sessions:0},\"managed_heap_bytes_per_session\":{(heapAfter - heapBefore) / (double)sessions:0}}}"));
+    }
+
+    /// <summary>Measures while one client process holds <paramref name="n"/> joined, idle sessions.</summary>
+    private static long WhileJoined(string url, int n, TimeSpan bound, Func<long> measure)
+    {
+        using var clients = Proc.Start("idle", "dotnet", [Self, "idle", "--url", url, "--sessions", n.ToString(CultureInfo.InvariantCulture)], null, bound);
+        int joined = int.Parse(clients.WaitForLine("JOINED", TimeSpan.FromMinutes(3)).Split(' ')[1], CultureInfo.InvariantCulture);
+        if (joined != n) throw new InvalidOperationException($"only {joined} of {n} sessions joined");
+        Thread.Sleep(3000);
+        return measure();
+    }
+
+    private static long Heap(Proc host)
+    {
+        host.Send("heap");
+        return long.Parse(host.WaitForLine("HEAP", TimeSpan.FromSeconds(30)).Split(' ')[1], CultureInfo.InvariantCulture);
     }
 
     private static double Median(List<double> xs)

@@ -41,11 +41,23 @@ internal static class Peers
         return 0;
     }
 
-    /// <summary>Each stdin line gets "STATS {count} {allocated bytes}" until stdin closes.</summary>
+    /// <summary>
+    /// Each stdin line gets "STATS {count} {allocated bytes}" until stdin closes; the line "heap" gets "HEAP {bytes}",
+    /// the live managed heap after full collections.
+    /// </summary>
     private static async Task AnswerStatsAsync(Func<long> count)
     {
-        while (await Console.In.ReadLineAsync() is not null)
+        while (await Console.In.ReadLineAsync() is { } line)
+        {
+            if (line == "heap")
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"HEAP {GC.GetTotalMemory(forceFullCollection: true)}"));
+                continue;
+            }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"STATS {count()} {GC.GetTotalAllocatedBytes(precise: true)}"));
+        }
     }
 
     /// <summary>K workers each keep one echo call outstanding; one JSON line per level (with bytes allocated per call).</summary>

@@ -17,7 +17,9 @@ public sealed class WebSocketTransport : IWampTransport
 
     private readonly WebSocket _socket;
     private readonly int _maxMessageSize;
-    private byte[] _receiveBuffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+
+    /// <summary>The pooled buffer a message is read into (and copied out of) when it fits.</summary>
+    private const int ReceiveBufferSize = 16 * 1024;
 
     /// <param name="socket">An open WebSocket that negotiated <c>wamp.2.json</c>.</param>
     /// <param name="maxMessageSize">Larger incoming messages are discarded past their first bytes and reported as oversized.</param>
@@ -110,10 +112,39 @@ public sealed class WebSocketTransport : IWampTransport
 
     public async ValueTask<WampReceiveResult> ReceiveAsync(CancellationToken cancellationToken)
     {
-        // Messages up to the pooled buffer's size are read into it and copied out. A larger one grows into arrays of
-        // its own that the message then keeps, so a connection idles with the small buffer only, whatever it once
-        // received.
-        byte[] buffer = _receiveBuffer;
+        // Wait for the next message with a zero-byte read, so an idle connection holds no buffer; then read it into a
+        // pooled buffer and copy it out. A message larger than that buffer grows into arrays of its own that the
+        // message then keeps.
+        ValueWebSocketReceiveResult r;
+        try
+        {
+            r = await _socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+        }
+        catch (WebSocketException) when (_socket.State is WebSocketState.Aborted or WebSocketState.Closed or WebSocketState.CloseReceived)
+        {
+            return WampReceiveResult.Closed;
+        }
+        if (r.MessageType == WebSocketMessageType.Close)
+            return WampReceiveResult.Closed;
+        if (r.MessageType == WebSocketMessageType.Binary)
+            return WampReceiveResult.Rejected($"a binary WebSocket message on '{JsonSubprotocol}', which carries text messages only");
+        if (r.EndOfMessage)
+            return WampReceiveResult.Whole(ReadOnlyMemory<byte>.Empty); // an empty message (which no parser accepts)
+
+        byte[] pooled = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+        try
+        {
+            return await ReceiveIntoAsync(pooled, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(pooled);
+        }
+    }
+
+    private async ValueTask<WampReceiveResult> ReceiveIntoAsync(byte[] pooled, CancellationToken cancellationToken)
+    {
+        byte[] buffer = pooled;
         int count = 0;
         bool oversized = false;
         while (true)
@@ -158,7 +189,7 @@ public sealed class WebSocketTransport : IWampTransport
             {
                 if (oversized)
                     return WampReceiveResult.Truncated(buffer.AsSpan(0, OversizedPrefixLength).ToArray());
-                return WampReceiveResult.Whole(ReferenceEquals(buffer, _receiveBuffer) ? buffer.AsSpan(0, count).ToArray() : buffer.AsMemory(0, count));
+                return WampReceiveResult.Whole(ReferenceEquals(buffer, pooled) ? buffer.AsSpan(0, count).ToArray() : buffer.AsMemory(0, count));
             }
         }
     }
@@ -181,8 +212,6 @@ public sealed class WebSocketTransport : IWampTransport
     public ValueTask DisposeAsync()
     {
         _socket.Dispose();
-        var buffer = Interlocked.Exchange(ref _receiveBuffer, []);
-        if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
         return ValueTask.CompletedTask;
     }
 }
