@@ -25,24 +25,48 @@ public static class WampContractRuntime
         (JsonTypeInfo<T>)session.Options.JsonSerializerOptions.GetTypeInfo(typeof(T));
 
     /// <summary>Calls a procedure and reads its first positional result as <typeparamref name="T"/>.</summary>
-    public static async Task<T> CallAsync<T>(WampSession session, WampMethodDescriptor method, WampPayload arguments, JsonTypeInfo<T> resultType,
-        string? idempotencyKey, CancellationToken cancellationToken)
-    {
-        var result = await CallWithPoliciesAsync(session, method, arguments, idempotencyKey, cancellationToken).ConfigureAwait(false);
-        return ReadResult(result.Payload, resultType, method);
-    }
+    public static Task<T> CallAsync<T>(WampSession session, WampMethodDescriptor method, WampPayload arguments, JsonTypeInfo<T> resultType,
+        string? idempotencyKey, CancellationToken cancellationToken) =>
+        CallWithPoliciesAsync(session, method, arguments, resultType, idempotencyKey, cancellationToken);
 
     /// <summary>Calls a procedure that returns nothing.</summary>
-    public static async Task CallAsync(WampSession session, WampMethodDescriptor method, WampPayload arguments, string? idempotencyKey, CancellationToken cancellationToken) =>
-        await CallWithPoliciesAsync(session, method, arguments, idempotencyKey, cancellationToken).ConfigureAwait(false);
+    public static Task CallAsync(WampSession session, WampMethodDescriptor method, WampPayload arguments, string? idempotencyKey, CancellationToken cancellationToken) =>
+        CallWithPoliciesAsync<object?>(session, method, arguments, null, idempotencyKey, cancellationToken);
 
     /// <summary>
     /// One logical call: attempts, each limited by its timeout and the ambient deadline, retried on transient failures
     /// only when the call is safe to repeat (without side effects, idempotent, or keyed; the key stays the same), with
     /// backoff and within the session's retry budget. Never starts a backoff that cannot end before the deadline.
     /// </summary>
-    private static async Task<WampResult> CallWithPoliciesAsync(WampSession session, WampMethodDescriptor method, WampPayload arguments,
-        string? idempotencyKey, CancellationToken cancellationToken)
+    /// <remarks>
+    /// The common case (a connected session, no key) makes its first attempt here, in one small state machine from the
+    /// proxy to the session, so a proxy costs what a raw call does; a failure goes on in <see cref="RetryAsync"/>.
+    /// </remarks>
+    private static async Task<T> CallWithPoliciesAsync<T>(WampSession session, WampMethodDescriptor method, WampPayload arguments,
+        JsonTypeInfo<T>? resultType, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        if (idempotencyKey is not null || method.Idempotent || !session.IsConnected)
+            return await RetryAsync(session, method, arguments, resultType, idempotencyKey, cancellationToken, null, 0).ConfigureAwait(false);
+        long started = session.Options.TimeProvider.GetTimestamp();
+        WampResult result;
+        try
+        {
+            result = await session.CallAsync(method.Uri, arguments, OptionsFor(method, null), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            return await RetryAsync(session, method, arguments, resultType, null, cancellationToken, e, started).ConfigureAwait(false);
+        }
+        session.RetryThrottle.OnSuccess();
+        return resultType is null ? default! : ReadResult(result.Payload, resultType, method);
+    }
+
+    /// <summary>
+    /// The attempts of <see cref="CallWithPoliciesAsync"/>, the first one included unless the caller made it already:
+    /// then <c>firstFailure</c> says how it failed and <c>started</c> when it started.
+    /// </summary>
+    private static async Task<T> RetryAsync<T>(WampSession session, WampMethodDescriptor method, WampPayload arguments,
+        JsonTypeInfo<T>? resultType, string? idempotencyKey, CancellationToken cancellationToken, Exception? firstFailure, long started)
     {
         // One key per logical call of an [Idempotent] method: time-ordered and unique (UUIDv7), reused by every retry.
         if (idempotencyKey is null && method.Idempotent) idempotencyKey = Guid.CreateVersion7().ToString();
@@ -53,30 +77,39 @@ public static class WampContractRuntime
         bool safeToRepeat = idempotencyKey is not null || method.IdempotencyLevel == WampIdempotencyLevel.NoSideEffects;
         int maxAttempts = safeToRepeat ? policy.MaxAttempts : 1;
         var time = session.Options.TimeProvider;
-        long started = time.GetTimestamp();
+        if (firstFailure is null) started = time.GetTimestamp();
+        WampResult result;
         for (int attempt = 1; ; attempt++)
         {
-            try
+            Exception? failure = attempt == 1 ? firstFailure : null;
+            if (failure is null)
             {
-                // A session that is reconnecting gets the chance to finish first (bounded), instead of failing the attempt.
-                await WaitForConnectionAsync(session, method, options, cancellationToken).ConfigureAwait(false);
-                var result = await session.CallAsync(method.Uri, arguments, options, cancellationToken).ConfigureAwait(false);
-                session.RetryThrottle.OnSuccess();
-                return result;
+                try
+                {
+                    // A session that is reconnecting gets the chance to finish first (bounded), instead of failing the attempt.
+                    await WaitForConnectionAsync(session, method, options, cancellationToken).ConfigureAwait(false);
+                    result = await session.CallAsync(method.Uri, arguments, options, cancellationToken).ConfigureAwait(false);
+                    session.RetryThrottle.OnSuccess();
+                    break;
+                }
+                catch (Exception e)
+                {
+                    failure = e;
+                }
             }
-            catch (Exception e) when (IsTransient(e, policy, time.GetElapsedTime(started)))
+            if (IsTransient(failure, policy, time.GetElapsedTime(started)))
             {
                 bool budgetAllows = session.RetryThrottle.OnFailureMayRetry();
-                if (attempt >= maxAttempts || !budgetAllows || cancellationToken.IsCancellationRequested) throw Final(e, method, time.GetElapsedTime(started), attempt);
+                if (attempt >= maxAttempts || !budgetAllows || cancellationToken.IsCancellationRequested) throw Final(failure, method, time.GetElapsedTime(started), attempt);
                 var backoff = policy.BackoffBefore(attempt);
-                if (WampDeadline.Remaining is { } remaining && remaining <= backoff) throw Final(e, method, time.GetElapsedTime(started), attempt);
+                if (WampDeadline.Remaining is { } remaining && remaining <= backoff) throw Final(failure, method, time.GetElapsedTime(started), attempt);
                 if (backoff > TimeSpan.Zero) await Task.Delay(backoff, time, cancellationToken).ConfigureAwait(false);
+                continue;
             }
-            catch (WampException e)
-            {
-                throw WampContractRegistry.Map(e);
-            }
+            if (failure is WampException w) throw WampContractRegistry.Map(w);
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
+        return resultType is null ? default! : ReadResult(result.Payload, resultType, method);
     }
 
     /// <summary>Transient: the connection was lost (or closed by a router the session reconnects to), an attempt timed out, the router canceled, or the callee is restarting.</summary>
