@@ -41,6 +41,30 @@ public class CalleeAndPubSubUnitTests
     }
 
     [Fact]
+    public async Task Invocation_details_are_read_by_their_first_occurrence_and_a_value_of_the_wrong_type_reads_as_absent()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync();
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        WampInvocation? seen = null;
+        await RegisterAsync(router, session, "com.example", (inv, ct) =>
+        {
+            seen = inv;
+            return ValueTask.FromResult(WampPayload.Empty);
+        });
+        router.Send("""[68, 1, 100, {"caller": "x", "caller": 5, "x": {"caller": 6}, "receive_progress": true, "timeout": -1,""" +
+            """ "procedure": "com.example.p.q", "caller_authid": "alice", "x_idempotency_key": "k1", "procedure": "com.example.other"}, [1]]""");
+        await router.ReceiveAsync(WampMessageType.Yield);
+
+        Assert.Null(seen!.Caller);
+        Assert.True(seen.ReceiveProgress);
+        Assert.Null(seen.Timeout);
+        Assert.Equal("com.example.p.q", seen.Procedure);
+        Assert.Equal("alice", seen.CallerAuthId);
+        Assert.Equal("k1", seen.IdempotencyKey);
+    }
+
+    [Fact]
     public async Task Inline_handlers_start_in_the_order_their_invocations_arrive_and_one_that_awaits_frees_the_reader()
     {
         var (router, session) = await ScriptedRouter.JoinAsync();
