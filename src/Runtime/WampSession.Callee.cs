@@ -82,7 +82,11 @@ public sealed class WampInvocation : ITimed
 
     long ITimed.TimerDue { get; set; }
 
-    long ITimed.TimerSequence { get; set; }
+    object? ITimed.TimerList { get; set; }
+
+    ITimed? ITimed.TimerPrevious { get; set; }
+
+    ITimed? ITimed.TimerNext { get; set; }
 
     /// <summary>The forwarded time limit passed: the handler's token fires.</summary>
     void ITimed.OnExpired() => Interrupt(null);
