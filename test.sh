@@ -31,6 +31,15 @@ export WAMP_SCALEOUT_REPORT=$(mktemp)
 trap 'rm -f "$log" "$WAMP_FUZZ_REPORT" "$WAMP_SCALEOUT_REPORT"' EXIT
 status=0
 dotnet test Contracts.sln --nologo --blame-hang-timeout 10m 2>&1 | tee "$log" || status=$?
+# The cross-process bench (built with the solution) once, for one short round: a smoke check that every configuration
+# still runs; its figures mean nothing here (see docs/performance.md for real runs).
+bench_log=$(mktemp)
+if timeout 300 dotnet bench/CrossProcessBench/bin/Debug/net10.0/CrossProcessBench.dll --smoke >"$bench_log" 2>&1; then
+  echo "Bench smoke check: passed"
+else
+  echo "Bench smoke check: FAILED"; cat "$bench_log"; status=1
+fi
+rm -f "$bench_log"
 if [ -s "$WAMP_FUZZ_REPORT" ]; then
   echo "Fuzz tests:"
   cat "$WAMP_FUZZ_REPORT"

@@ -192,6 +192,13 @@ public sealed class WampRegisterOptions
 
     /// <summary>Ask the dealer to disclose every caller (<c>disclose_caller</c>).</summary>
     public bool DiscloseCaller { get; init; }
+
+    /// <summary>
+    /// The handler never blocks (it completes at once, or awaits asynchronous work): it is started on the session's
+    /// reader, which saves a hop to the thread pool per invocation. Off by default, since a handler that blocks would
+    /// hold up every other message of the session until it returns or first awaits.
+    /// </summary>
+    public bool RunsInline { get; init; }
 }
 
 /// <summary>Options of one SUBSCRIBE.</summary>

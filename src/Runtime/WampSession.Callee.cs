@@ -29,15 +29,57 @@ public sealed class WampInvocation : ITimed
         RequestId = requestId;
         Payload = message.Payload;
         Details = message.Dict;
-        Procedure = message.Dict.GetString("procedure"u8) ?? procedure;
-        ReceiveProgress = message.Dict.GetBool("receive_progress"u8);
-        Caller = message.Dict.GetInt64("caller"u8);
-        CallerAuthId = message.Dict.GetString("caller_authid"u8);
+        var details = ReadDetails(message.Dict);
+        Procedure = details.Procedure ?? procedure;
+        ReceiveProgress = details.ReceiveProgress;
+        Caller = details.Caller;
+        CallerAuthId = details.CallerAuthId;
         var carried = CallMetadata.FromPayload(message.Payload);
         // Whatever the peer sent (10^15 ms, a negative number, a float), the limit is a valid span or none.
-        Timeout = TimeLimit.FromWireMilliseconds(message.Dict.GetInt64("timeout"u8) is > 0 and var ms ? ms : carried.TimeoutMs);
-        IdempotencyKey = message.Dict.GetString(CallMetadata.IdempotencyKeyOption) ?? carried.IdempotencyKey;
+        Timeout = TimeLimit.FromWireMilliseconds(details.TimeoutMs is > 0 and var ms ? ms : carried.TimeoutMs);
+        IdempotencyKey = details.IdempotencyKey ?? carried.IdempotencyKey;
         Arrived = session.Options.TimeProvider.GetTimestamp();
+    }
+
+    private record struct InvocationDetails(string? Procedure, bool ReceiveProgress, long? Caller, string? CallerAuthId, long? TimeoutMs, string? IdempotencyKey);
+
+    /// <summary>
+    /// The keys an invocation uses, in one pass over its details (what <see cref="WampDict"/>'s look-ups would find: the
+    /// first occurrence of a key decides, a value of the wrong type reads as absent).
+    /// </summary>
+    private static InvocationDetails ReadDetails(WampDict dict)
+    {
+        var d = new InvocationDetails();
+        if (dict.IsEmpty) return d;
+        var reader = new Utf8JsonReader(dict.Json.Span, WampMessageParser.ReaderOptions);
+        reader.Read(); // {
+        int seen = 0;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            int key = reader.ValueTextEquals("procedure"u8) ? 1
+                : reader.ValueTextEquals("receive_progress"u8) ? 2
+                : reader.ValueTextEquals("caller"u8) ? 4
+                : reader.ValueTextEquals("caller_authid"u8) ? 8
+                : reader.ValueTextEquals("timeout"u8) ? 16
+                : reader.ValueTextEquals(CallMetadata.IdempotencyKeyOption) ? 32
+                : 0;
+            reader.Read();
+            if (key != 0 && (seen & key) == 0)
+            {
+                seen |= key;
+                switch (key)
+                {
+                    case 1: d.Procedure = reader.TokenType == JsonTokenType.String ? reader.GetString() : null; break;
+                    case 2: d.ReceiveProgress = reader.TokenType == JsonTokenType.True; break;
+                    case 4: d.Caller = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long c) ? c : null; break;
+                    case 8: d.CallerAuthId = reader.TokenType == JsonTokenType.String ? reader.GetString() : null; break;
+                    case 16: d.TimeoutMs = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long t) ? t : null; break;
+                    case 32: d.IdempotencyKey = reader.TokenType == JsonTokenType.String ? reader.GetString() : null; break;
+                }
+            }
+            reader.Skip();
+        }
+        return d;
     }
 
     /// <summary>The connection that delivered the invocation: its answer goes back on it, or nowhere once it is lost.</summary>
@@ -45,7 +87,11 @@ public sealed class WampInvocation : ITimed
 
     long ITimed.TimerDue { get; set; }
 
-    long ITimed.TimerSequence { get; set; }
+    object? ITimed.TimerList { get; set; }
+
+    ITimed? ITimed.TimerPrevious { get; set; }
+
+    ITimed? ITimed.TimerNext { get; set; }
 
     /// <summary>The forwarded time limit passed: the handler's token fires.</summary>
     void ITimed.OnExpired() => Interrupt(null);
@@ -178,7 +224,8 @@ public sealed partial class WampSession
 
     /// <summary>
     /// Registers <paramref name="handler"/> for <paramref name="procedure"/>. Dispose the returned registration to unregister.
-    /// Handlers run on the thread pool, never on the session's reader, so a slow handler delays no other message.
+    /// Handlers run on the thread pool, never on the session's reader, so a slow handler delays no other message
+    /// (unless <see cref="WampRegisterOptions.RunsInline"/> says it never blocks).
     /// </summary>
     /// <exception cref="WampException">The dealer refused, e.g. <c>wamp.error.procedure_already_exists</c>.</exception>
     public Task<WampRegistration> RegisterAsync(string procedure, WampProcedureHandler handler, WampRegisterOptions? options = null, CancellationToken cancellationToken = default) =>
@@ -246,6 +293,12 @@ public sealed partial class WampSession
             return;
         }
         if (invocation.Timeout is { } budget) _timers.Schedule(invocation, budget);
+        if (registration.Options.RunsInline)
+        {
+            // The handler promised not to block: it runs here until it completes or first awaits.
+            _ = RunInvocationAsync(invocation, registration.Handler);
+            return;
+        }
         // Run the handler off the reader loop: user code must never block message processing.
         ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Session.RunInvocationAsync(s.Invocation, s.Handler),
             (Session: this, Invocation: invocation, Handler: registration.Handler), preferLocal: false);

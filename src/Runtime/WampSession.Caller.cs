@@ -182,15 +182,17 @@ public sealed partial class WampSession
             frame.Release();
             throw NotConnected();
         }
+        // The limit runs from before the CALL leaves: the send may put it on the wire at once.
+        call.Started = _options.TimeProvider.GetTimestamp();
+        if (limit is { } timeout) _timers.Schedule(call, timeout);
         if (!connection.Sender.TryEnqueue(frame))
         {
+            if (limit is not null) _timers.Cancel(call);
             // Lost meanwhile. If the loss already took the entry, it failed the call: the caller gets that failure
             // from the call's task (thrown here instead, it would leave that task faulted and unobserved).
             if (connection.Pending.TryRemove(id, call)) throw NotConnected();
             return;
         }
-        call.Started = _options.TimeProvider.GetTimestamp();
-        if (limit is { } timeout) _timers.Schedule(call, timeout);
         call.WatchCancellation();
         call.UndoIfAlreadyDone();
     }
@@ -287,7 +289,11 @@ public sealed partial class WampSession
 
         long ITimed.TimerDue { get; set; }
 
-        long ITimed.TimerSequence { get; set; }
+        object? ITimed.TimerList { get; set; }
+
+        ITimed? ITimed.TimerPrevious { get; set; }
+
+        ITimed? ITimed.TimerNext { get; set; }
 
         public Channel<WampResult>? Stream { get; }
 

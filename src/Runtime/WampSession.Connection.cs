@@ -98,6 +98,9 @@ public sealed partial class WampSession
 
     private void StartLoops(Connection connection)
     {
+        // The loops carry none of the connecting code's ambient state (a deadline scope, say): handlers that run
+        // inline run on the reader.
+        using var noFlow = ExecutionContext.SuppressFlow();
         connection.WriteLoop = Task.Run(() => WriteLoopAsync(connection), CancellationToken.None);
         connection.ReceiveLoop = Task.Run(() => ReceiveLoopAsync(connection), CancellationToken.None);
     }

@@ -41,6 +41,86 @@ public class CalleeAndPubSubUnitTests
     }
 
     [Fact]
+    public async Task Invocation_details_are_read_by_their_first_occurrence_and_a_value_of_the_wrong_type_reads_as_absent()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync();
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        WampInvocation? seen = null;
+        await RegisterAsync(router, session, "com.example", (inv, ct) =>
+        {
+            seen = inv;
+            return ValueTask.FromResult(WampPayload.Empty);
+        });
+        router.Send("""[68, 1, 100, {"caller": "x", "caller": 5, "x": {"caller": 6}, "receive_progress": true, "timeout": -1,""" +
+            """ "procedure": "com.example.p.q", "caller_authid": "alice", "x_idempotency_key": "k1", "procedure": "com.example.other"}, [1]]""");
+        await router.ReceiveAsync(WampMessageType.Yield);
+
+        Assert.Null(seen!.Caller);
+        Assert.True(seen.ReceiveProgress);
+        Assert.Null(seen.Timeout);
+        Assert.Equal("com.example.p.q", seen.Procedure);
+        Assert.Equal("alice", seen.CallerAuthId);
+        Assert.Equal("k1", seen.IdempotencyKey);
+    }
+
+    [Fact]
+    public async Task Inline_handlers_start_in_the_order_their_invocations_arrive_and_one_that_awaits_frees_the_reader()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync();
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        var started = new List<long>();
+        var first = new TaskCompletionSource<WampPayload>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var registering = session.RegisterAsync("com.example.fast", (inv, ct) =>
+        {
+            lock (started) started.Add(inv.RequestId);
+            return inv.RequestId == 1 ? new ValueTask<WampPayload>(first.Task) : ValueTask.FromResult(inv.Payload);
+        }, new WampRegisterOptions { RunsInline = true });
+        var register = await router.ReceiveAsync(WampMessageType.Register);
+        router.Send($"[65, {register.Id1}, 100]");
+        await registering.WaitAsync(ScriptedRouter.Bound);
+
+        router.Send("""[68, 1, 100, {}, [1]]""");
+        router.Send("""[68, 2, 100, {}, [2]]""");
+        router.Send("""[68, 3, 100, {}, [3]]""");
+
+        // The first handler awaits: the reader goes on, and the later invocations are answered first.
+        Assert.Equal(2, (await router.ReceiveAsync(WampMessageType.Yield)).Id1);
+        Assert.Equal(3, (await router.ReceiveAsync(WampMessageType.Yield)).Id1);
+        first.SetResult(WampPayload.FromJson("[1]"));
+        var last = await router.ReceiveAsync(WampMessageType.Yield);
+        Assert.Equal(1, last.Id1);
+        Assert.Equal("[1]", Text(last.Payload.ArgumentsJson));
+        lock (started) Assert.Equal([1L, 2L, 3L], started);
+    }
+
+    [Fact]
+    public async Task An_inline_handler_does_not_inherit_the_ambient_deadline_of_the_code_that_joined_the_session()
+    {
+        ScriptedRouter router;
+        WampSession session;
+        using (WampDeadline.Within(TimeSpan.FromHours(1)))
+            (router, session) = await ScriptedRouter.JoinAsync();
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        TimeSpan? seen = TimeSpan.Zero;
+        var registering = session.RegisterAsync("com.example.fast", (inv, ct) =>
+        {
+            seen = WampDeadline.Remaining;
+            return ValueTask.FromResult(inv.Payload);
+        }, new WampRegisterOptions { RunsInline = true });
+        var register = await router.ReceiveAsync(WampMessageType.Register);
+        router.Send($"[65, {register.Id1}, 100]");
+        await registering.WaitAsync(ScriptedRouter.Bound);
+
+        router.Send("""[68, 1, 100, {}, [1]]""");
+        await router.ReceiveAsync(WampMessageType.Yield);
+
+        Assert.Null(seen); // the invocation carried no timeout, and nothing leaked from the join
+    }
+
+    [Fact]
     public async Task A_wamp_exception_from_the_handler_answers_with_its_uri_and_payload()
     {
         var (router, session) = await ScriptedRouter.JoinAsync();

@@ -206,11 +206,12 @@ internal sealed partial class Realm
         caller.Calls.Add(requestId, invocation);
         callee.Invocations.Add(invocation.InvocationId, invocation);
 
+        // The limit runs from before the INVOCATION leaves (a send may reach the callee at once); its expiry takes this
+        // realm's lock, so it cannot act before the send below.
+        if (timeout > TimeSpan.Zero) _timers.Schedule(invocation, timeout);
         var w = WampFrameWriter.Start(WampMessageType.Invocation).Id(invocation.InvocationId).Id(registration.Id);
         WriteInvocationDetails(w.Json, callOptions, caller, callee, registration, uri, discloseCaller, wantsProgress, timeoutMs);
         callee.Send(w.Payload(payload).ToFrame());
-
-        if (timeout > TimeSpan.Zero) _timers.Schedule(invocation, timeout);
     }
 
     private static void WriteInvocationDetails(Utf8JsonWriter w, WampDict callOptions, RouterSession caller, RouterSession callee,

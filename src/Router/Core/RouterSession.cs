@@ -134,7 +134,9 @@ internal sealed class Invocation : ITimed
     public bool KillRequested { get; set; }
 
     long ITimed.TimerDue { get; set; }
-    long ITimed.TimerSequence { get; set; }
+    object? ITimed.TimerList { get; set; }
+    ITimed? ITimed.TimerPrevious { get; set; }
+    ITimed? ITimed.TimerNext { get; set; }
     void ITimed.OnExpired() => Caller.Realm?.OnCallTimeout(this);
 }
 

@@ -1,17 +1,23 @@
 namespace WampContracts;
 
 /// <summary>
-/// The one timer mechanism of a session: every pending call with a limit sits in one ordered set, and a single
-/// <see cref="ITimer"/> is armed for the earliest. Adding and removing are O(log n); no timer or task is created per call.
+/// The one timer mechanism of a session: every pending call with a limit is queued by its limit, and a single
+/// <see cref="ITimer"/> is armed for the earliest due time. No timer, task or node is allocated per call.
 /// </summary>
+/// <remarks>
+/// Items scheduled with the same limit fall due in the order they were scheduled (due = now + limit, read under the
+/// lock), so one first-in, first-out list per limit keeps them sorted for free: scheduling appends, cancelling
+/// unlinks (both O(1), the links live in the items), and the earliest due time is the head of one of the lists. Calls
+/// mostly share a handful of limits (a session's default, a method's); limits cut short by a deadline get lists of
+/// their own, dropped as they empty.
+/// </remarks>
 internal sealed class CallTimers : IDisposable
 {
     private readonly TimeProvider _time;
-    private readonly SortedSet<ITimed> _due = new(DueComparer.Instance);
+    private readonly Dictionary<TimeSpan, TimerList> _lists = new();
     private readonly Lock _lock = new();
     private readonly ITimer _timer;
     private long _armedFor = long.MaxValue;
-    private long _sequence;
 
     /// <summary>Told of what an expiry threw (it is never rethrown on the timer's thread).</summary>
     public Action<Exception>? OnExpiryFailed { get; init; }
@@ -25,13 +31,13 @@ internal sealed class CallTimers : IDisposable
     /// <summary>Schedules <paramref name="item"/> to expire after <paramref name="limit"/> (replacing an earlier schedule).</summary>
     public void Schedule(ITimed item, TimeSpan limit)
     {
-        long due = TimeLimit.Due(_time, _time.GetTimestamp(), limit);
         lock (_lock)
         {
-            if (item.TimerSequence != 0) _due.Remove(item);
+            if (item.TimerList is not null) Unlink(item);
+            long due = TimeLimit.Due(_time, _time.GetTimestamp(), limit);
+            if (!_lists.TryGetValue(limit, out var list)) _lists.Add(limit, list = new TimerList(limit));
             item.TimerDue = due;
-            item.TimerSequence = ++_sequence;
-            _due.Add(item);
+            list.Append(item);
             if (due < _armedFor) Arm(due);
         }
     }
@@ -40,10 +46,15 @@ internal sealed class CallTimers : IDisposable
     {
         lock (_lock)
         {
-            if (item.TimerSequence == 0) return;
-            _due.Remove(item);
-            item.TimerSequence = 0;
+            if (item.TimerList is not null) Unlink(item);
         }
+    }
+
+    private void Unlink(ITimed item)
+    {
+        var list = (TimerList)item.TimerList!;
+        list.Remove(item);
+        if (list.Head is null) _lists.Remove(list.Limit);
     }
 
     private void Fire()
@@ -52,20 +63,29 @@ internal sealed class CallTimers : IDisposable
         lock (_lock)
         {
             long now = _time.GetTimestamp();
-            while (_due.Count > 0 && _due.Min!.TimerDue <= now)
+            long next = long.MaxValue;
+            List<TimeSpan>? emptied = null;
+            foreach (var list in _lists.Values)
             {
-                var item = _due.Min!;
-                _due.Remove(item);
-                item.TimerSequence = 0;
-                (expired ??= []).Add(item);
+                while (list.Head is { } head && head.TimerDue <= now)
+                {
+                    list.Remove(head);
+                    (expired ??= []).Add(head);
+                }
+                if (list.Head is { } first) next = Math.Min(next, first.TimerDue);
+                else (emptied ??= []).Add(list.Limit);
             }
+            if (emptied is not null) foreach (var limit in emptied) _lists.Remove(limit);
             _armedFor = long.MaxValue;
-            if (_due.Count > 0) Arm(_due.Min!.TimerDue);
+            if (next != long.MaxValue) Arm(next);
         }
         // IMPORTANT: expire outside the lock; expiring completes tasks and may schedule again.
         if (expired is null) return;
+        // Earliest first, as they fell due (lists of different limits interleave); a stable order keeps those due at
+        // the same time in the order they were scheduled.
+        IEnumerable<ITimed> ordered = expired.Count > 1 ? expired.OrderBy(static x => x.TimerDue) : expired;
         List<Exception>? failures = null;
-        foreach (var item in expired)
+        foreach (var item in ordered)
         {
             // One item's failure must neither stop the others from expiring nor escape on the timer's thread.
             try { item.OnExpired(); }
@@ -83,14 +103,32 @@ internal sealed class CallTimers : IDisposable
 
     public void Dispose() => _timer.Dispose();
 
-    private sealed class DueComparer : IComparer<ITimed>
+    /// <summary>The items of one limit, earliest due first, linked through the items themselves.</summary>
+    private sealed class TimerList(TimeSpan limit)
     {
-        public static readonly DueComparer Instance = new();
+        public TimeSpan Limit { get; } = limit;
+        public ITimed? Head { get; private set; }
+        private ITimed? _tail;
 
-        public int Compare(ITimed? x, ITimed? y)
+        public void Append(ITimed item)
         {
-            int c = x!.TimerDue.CompareTo(y!.TimerDue);
-            return c != 0 ? c : x.TimerSequence.CompareTo(y.TimerSequence);
+            item.TimerList = this;
+            item.TimerPrevious = _tail;
+            item.TimerNext = null;
+            if (_tail is null) Head = item;
+            else _tail.TimerNext = item;
+            _tail = item;
+        }
+
+        public void Remove(ITimed item)
+        {
+            if (item.TimerPrevious is { } previous) previous.TimerNext = item.TimerNext;
+            else Head = item.TimerNext;
+            if (item.TimerNext is { } next) next.TimerPrevious = item.TimerPrevious;
+            else _tail = item.TimerPrevious;
+            item.TimerList = null;
+            item.TimerPrevious = null;
+            item.TimerNext = null;
         }
     }
 }
@@ -99,6 +137,13 @@ internal sealed class CallTimers : IDisposable
 internal interface ITimed
 {
     long TimerDue { get; set; }
-    long TimerSequence { get; set; }
+
+    /// <summary>The list the item is queued in; null when it is not scheduled.</summary>
+    object? TimerList { get; set; }
+
+    ITimed? TimerPrevious { get; set; }
+
+    ITimed? TimerNext { get; set; }
+
     void OnExpired();
 }

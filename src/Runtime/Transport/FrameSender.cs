@@ -1,16 +1,26 @@
-using System.Threading.Channels;
 using WampContracts.Protocol;
 
 namespace WampContracts.Transport;
 
 /// <summary>
-/// The single writer of a transport: senders queue frames without waiting, one loop writes them back to back,
-/// releasing pooled buffers as it goes. Used by the client session and by each router session alike.
+/// The single writer of a transport: frames are written one at a time, in the order they were queued, releasing
+/// pooled buffers as they go. Used by the client session and by each router session alike.
 /// </summary>
+/// <remarks>
+/// Whoever queues a frame while nobody is writing writes it at once, on its own thread, together with whatever others
+/// queue meanwhile; a send that does not complete at once hands the rest over to its continuation. So the transport
+/// has one writer at any time, frames stay in order, and a frame costs no hop to another thread. Sending never blocks:
+/// a transport whose peer does not read makes its send pending, and frames then wait in the queue.
+/// </remarks>
 internal sealed class FrameSender
 {
-    private readonly Channel<WampFrame> _queue = Channel.CreateUnbounded<WampFrame>(
-        new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+    private readonly Queue<WampFrame> _queue = new();
+    private readonly Lock _lock = new();
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private IWampTransport? _transport;
+    private CancellationToken _token;
+    private bool _writing;
+    private bool _completed;
     private int _queued;
     private long _queuedBytes;
 
@@ -18,57 +28,146 @@ internal sealed class FrameSender
     public int QueuedCount => Volatile.Read(ref _queued);
 
     /// <summary>Bytes of the frames queued and not yet written.</summary>
-    public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
+    public long QueuedBytes => Volatile.Read(ref _queuedBytes);
 
     /// <summary>Queues a frame; false (and the frame released) once the sender is completed.</summary>
     public bool TryEnqueue(WampFrame frame)
     {
-        // Counted before the write, so the writer loop can never take the count below zero.
-        Interlocked.Increment(ref _queued);
-        Interlocked.Add(ref _queuedBytes, frame.Memory.Length);
-        if (_queue.Writer.TryWrite(frame)) return true;
-        Interlocked.Decrement(ref _queued);
-        Interlocked.Add(ref _queuedBytes, -frame.Memory.Length);
-        frame.Release();
-        return false;
+        lock (_lock)
+        {
+            if (_completed)
+            {
+                frame.Release();
+                return false;
+            }
+            _queue.Enqueue(frame);
+            _queued++;
+            _queuedBytes += frame.Memory.Length;
+            // Someone writes already (and takes this frame too), or the writer has not started yet.
+            if (_writing || _transport is null) return true;
+            _writing = true;
+        }
+        Write();
+        return true;
     }
 
-    /// <summary>Stops accepting frames; the loop writes what is queued, then ends.</summary>
-    public void Complete() => _queue.Writer.TryComplete();
+    /// <summary>Stops accepting frames; what is queued is still written, then <see cref="RunAsync"/> returns.</summary>
+    public void Complete()
+    {
+        lock (_lock)
+        {
+            _completed = true;
+            // The writer ends the loop once it has written the rest (or RunAsync starts it and it does).
+            if (_writing || _queue.Count > 0) return;
+        }
+        _done.TrySetResult();
+    }
 
-    /// <summary>Writes queued frames until <see cref="Complete"/> (returns normally) or a send fails (throws).</summary>
+    /// <summary>
+    /// Writes queued frames to <paramref name="transport"/> until <see cref="Complete"/> and the queue is empty (returns
+    /// normally), or a send fails or <paramref name="cancellationToken"/> fires (throws). Call it once.
+    /// </summary>
     public async Task RunAsync(IWampTransport transport, CancellationToken cancellationToken)
     {
-        var reader = _queue.Reader;
+        bool write;
+        lock (_lock)
+        {
+            _transport = transport;
+            _token = cancellationToken;
+            write = _queue.Count > 0;
+            _writing = write;
+        }
+        using var registration = cancellationToken.UnsafeRegister(static (s, token) => ((FrameSender)s!).Fail(new OperationCanceledException(token)), this);
+        if (write) Write();
+        await _done.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>Writes until the queue is empty or a send goes asynchronous. Only the one writer (see <c>_writing</c>) calls it.</summary>
+    private void Write()
+    {
+        while (true)
+        {
+            WampFrame frame;
+            lock (_lock)
+            {
+                if (_done.Task.IsCompleted || _queue.Count == 0)
+                {
+                    _writing = false;
+                    if (!_completed) return; // more frames may come: whoever queues the next one writes it
+                    break;
+                }
+                frame = _queue.Dequeue();
+            }
+            ValueTask send;
+            try
+            {
+                // A binary transport sends the frame itself (a payload in its own serializer passes through untouched).
+                send = _transport is IWampFrameTransport frames ? frames.SendAsync(frame, _token) : _transport!.SendAsync(frame.Memory, _token);
+                if (!send.IsCompleted)
+                {
+                    _ = WriteAfterAsync(send, frame);
+                    return;
+                }
+                send.GetAwaiter().GetResult();
+            }
+            catch (Exception e)
+            {
+                Sent(frame);
+                Fail(e);
+                continue; // ends the loop, releasing what is queued
+            }
+            Sent(frame);
+        }
+        // Completed and written out, or failed: release what is left (after a failure) and end.
+        ReleaseQueued();
+        _done.TrySetResult();
+    }
+
+    private async Task WriteAfterAsync(ValueTask send, WampFrame frame)
+    {
         try
         {
-            while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                // Drain everything queued before waiting again.
-                while (reader.TryRead(out var frame))
-                {
-                    Interlocked.Decrement(ref _queued);
-                    Interlocked.Add(ref _queuedBytes, -frame.Memory.Length);
-                    try
-                    {
-                        await (transport is IWampFrameTransport frames ? frames.SendAsync(frame, cancellationToken) : transport.SendAsync(frame.Memory, cancellationToken)).ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        frame.Release();
-                    }
-                }
-            }
+            await send.ConfigureAwait(false);
         }
-        finally
+        catch (Exception e)
         {
-            _queue.Writer.TryComplete();
-            while (reader.TryRead(out var frame))
+            Fail(e);
+        }
+        Sent(frame);
+        Write(); // after a failure: releases what is queued and ends
+    }
+
+    private void Sent(WampFrame frame)
+    {
+        lock (_lock)
+        {
+            _queued--;
+            _queuedBytes -= frame.Memory.Length;
+        }
+        frame.Release();
+    }
+
+    private void Fail(Exception error)
+    {
+        lock (_lock) _completed = true;
+        _done.TrySetException(error);
+        // A write in progress stops before its next frame and releases the rest; otherwise they are released here.
+        ReleaseQueued();
+    }
+
+    private void ReleaseQueued()
+    {
+        List<WampFrame>? released = null;
+        lock (_lock)
+        {
+            if (_writing) return;
+            while (_queue.TryDequeue(out var frame))
             {
-                Interlocked.Decrement(ref _queued);
-                Interlocked.Add(ref _queuedBytes, -frame.Memory.Length);
-                frame.Release();
+                _queued--;
+                _queuedBytes -= frame.Memory.Length;
+                (released ??= []).Add(frame);
             }
         }
+        if (released is not null) foreach (var frame in released) frame.Release();
     }
 }

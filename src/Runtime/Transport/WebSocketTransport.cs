@@ -21,8 +21,10 @@ public sealed class WebSocketTransport : IWampTransport, IWampFrameTransport
     private readonly int _maxMessageSize;
     // Null for JSON, which passes through untouched.
     private readonly WampSerializer? _binary;
-    private byte[] _receiveBuffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
     private byte[] _sendBuffer = [];
+
+    /// <summary>The pooled buffer a message is read into (and copied out of) when it fits.</summary>
+    private const int ReceiveBufferSize = 16 * 1024;
 
     /// <param name="socket">An open WebSocket that negotiated <paramref name="serializer"/>'s subprotocol.</param>
     /// <param name="maxMessageSize">Larger incoming messages (as received, before transcoding) are discarded past their first bytes and reported as oversized.</param>
@@ -148,10 +150,41 @@ public sealed class WebSocketTransport : IWampTransport, IWampFrameTransport
 
     public async ValueTask<WampReceiveResult> ReceiveAsync(CancellationToken cancellationToken)
     {
-        // Messages up to the pooled buffer's size are read into it and copied out. A larger one grows into arrays of
-        // its own that the message then keeps, so a connection idles with the small buffer only, whatever it once
-        // received.
-        byte[] buffer = _receiveBuffer;
+        // Wait for the next message with a zero-byte read, so an idle connection holds no buffer; then read it into a
+        // pooled buffer and copy it out. A message larger than that buffer grows into arrays of its own that the
+        // message then keeps.
+        ValueWebSocketReceiveResult r;
+        try
+        {
+            r = await _socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+        }
+        catch (WebSocketException) when (_socket.State is WebSocketState.Aborted or WebSocketState.Closed or WebSocketState.CloseReceived)
+        {
+            return WampReceiveResult.Closed;
+        }
+        if (r.MessageType == WebSocketMessageType.Close)
+            return WampReceiveResult.Closed;
+        if (Mismatched(r.MessageType) is { } mismatch)
+            return mismatch;
+        if (r.EndOfMessage)
+            return _binary is null
+                ? WampReceiveResult.Whole(ReadOnlyMemory<byte>.Empty) // an empty message (which no parser accepts)
+                : Transcoded(_binary, [], oversized: false);
+
+        byte[] pooled = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+        try
+        {
+            return await ReceiveIntoAsync(pooled, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(pooled);
+        }
+    }
+
+    private async ValueTask<WampReceiveResult> ReceiveIntoAsync(byte[] pooled, CancellationToken cancellationToken)
+    {
+        byte[] buffer = pooled;
         int count = 0;
         bool oversized = false;
         while (true)
@@ -185,10 +218,8 @@ public sealed class WebSocketTransport : IWampTransport, IWampFrameTransport
             }
             if (r.MessageType == WebSocketMessageType.Close)
                 return WampReceiveResult.Closed;
-            if (r.MessageType == WebSocketMessageType.Binary && _binary is null)
-                return WampReceiveResult.Rejected($"a binary WebSocket message on '{JsonSubprotocol}', which carries text messages only");
-            if (r.MessageType == WebSocketMessageType.Text && _binary is not null)
-                return WampReceiveResult.Rejected($"a text WebSocket message on '{_binary.Subprotocol}', which carries binary messages only");
+            if (Mismatched(r.MessageType) is { } mismatch)
+                return mismatch;
             if (!oversized)
             {
                 count += r.Count;
@@ -200,10 +231,20 @@ public sealed class WebSocketTransport : IWampTransport, IWampFrameTransport
                     return Transcoded(_binary, buffer.AsSpan(0, oversized ? OversizedPrefixLength : count), oversized);
                 if (oversized)
                     return WampReceiveResult.Truncated(buffer.AsSpan(0, OversizedPrefixLength).ToArray());
-                return WampReceiveResult.Whole(ReferenceEquals(buffer, _receiveBuffer) ? buffer.AsSpan(0, count).ToArray() : buffer.AsMemory(0, count));
+                return WampReceiveResult.Whole(ReferenceEquals(buffer, pooled) ? buffer.AsSpan(0, count).ToArray() : buffer.AsMemory(0, count));
             }
         }
     }
+
+    /// <summary>A rejection for a message of the wrong kind: binary on <c>wamp.2.json</c>, text on a binary subprotocol.</summary>
+    private WampReceiveResult? Mismatched(WebSocketMessageType type) => type switch
+    {
+        WebSocketMessageType.Binary when _binary is null =>
+            WampReceiveResult.Rejected($"a binary WebSocket message on '{JsonSubprotocol}', which carries text messages only"),
+        WebSocketMessageType.Text when _binary is not null =>
+            WampReceiveResult.Rejected($"a text WebSocket message on '{_binary.Subprotocol}', which carries binary messages only"),
+        _ => null,
+    };
 
     /// <summary>
     /// A binary message (or the head of an oversized one) as JSON. A malformed message is a rejection: the receiver
@@ -241,8 +282,6 @@ public sealed class WebSocketTransport : IWampTransport, IWampFrameTransport
     public ValueTask DisposeAsync()
     {
         _socket.Dispose();
-        var buffer = Interlocked.Exchange(ref _receiveBuffer, []);
-        if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
         return ValueTask.CompletedTask;
     }
 }
