@@ -27,7 +27,11 @@ internal static class Matrix
             var parts = custom.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             return (parts[0], [.. parts[1..], "--port", "0"]);
         }
-        return ("dotnet", [Path.Combine(AppContext.BaseDirectory, "WampContracts.Router.Tool.dll"), "--port", "0"]);
+        // The wamp-router tool from its own build output (built with this bench, in the same configuration): its
+        // dependencies sit beside it there, resolved for it alone.
+        string configuration = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)))!;
+        string tool = Path.Combine(Root, "src", "Router.Tool", "bin", configuration, "net10.0", "WampContracts.Router.Tool.dll");
+        return ("dotnet", [tool, "--port", "0"]);
     }
 
     private sealed record Config(string Name, string Label, string Router, string Peers);

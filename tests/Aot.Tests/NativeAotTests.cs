@@ -32,7 +32,7 @@ public sealed partial class NativeAotTests(ITestOutputHelper output)
         try
         {
             // A copy of what the app references, so its Release/RID build shares no obj/ folder with the solution's build.
-            foreach (var path in new[] { "Directory.Build.props", "nuget.config", "src/Runtime", "src/Generator", "tests/Aot.Tests/App" })
+            foreach (var path in Sources)
                 Copy(Path.Combine(Root, path), Path.Combine(work.FullName, path));
             string app = Path.Combine(work.FullName, "tests/Aot.Tests/App"), published = Path.Combine(work.FullName, "published");
 
@@ -74,7 +74,7 @@ public sealed partial class NativeAotTests(ITestOutputHelper output)
         var work = Directory.CreateTempSubdirectory("wamp-aot-");
         try
         {
-            foreach (var path in new[] { "Directory.Build.props", "nuget.config", "src/Runtime", "src/Generator", "tests/Aot.Tests/App" })
+            foreach (var path in Sources)
                 Copy(Path.Combine(Root, path), Path.Combine(work.FullName, path));
             string app = Path.Combine(work.FullName, "tests/Aot.Tests/App");
             // The same app without the lines the build asks for.
@@ -96,6 +96,10 @@ public sealed partial class NativeAotTests(ITestOutputHelper output)
     }
 
     private static string Dotnet() => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+
+    /// <summary>What the consumer builds from: the runtime, the generator and code fixes it ships with, and the app.</summary>
+    private static readonly string[] Sources =
+        ["Directory.Build.props", "nuget.config", "src/Runtime", "src/Generator", "src/Generator.CodeFixes", "tests/Aot.Tests/App"];
 
     private static void Copy(string from, string to)
     {
