@@ -109,6 +109,8 @@ public sealed class WampRouter : IAsyncDisposable
         }
         try
         {
+            // Sessions are taken once the backplane is reachable (bounded; without it the router serves anyway).
+            await router._core.WaitForBackplaneAsync(RouterCore.BackplaneJoinBound, cancellationToken).ConfigureAwait(false);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
         catch

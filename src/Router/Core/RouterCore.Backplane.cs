@@ -14,6 +14,30 @@ internal sealed partial class RouterCore : IWampBackplaneHost
         if (Options.Backplane is { } backplane && Interlocked.Exchange(ref _backplaneStarted, 1) == 0) backplane.Start(this);
     }
 
+    private readonly TaskCompletionSource _backplaneJoined = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>How long a starting router waits for its backplane's first connection before it serves anyway.</summary>
+    public static readonly TimeSpan BackplaneJoinBound = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Waits until the backplane is first reachable, at most <paramref name="bound"/>: a router that starts while Redis
+    /// is up serves cross-node work from its first session; one that starts without it serves anyway, refusing
+    /// cross-node work with a clear error until the backplane comes (true if it was reached).
+    /// </summary>
+    public async Task<bool> WaitForBackplaneAsync(TimeSpan bound, CancellationToken cancellationToken)
+    {
+        if (Options.Backplane is null) return true;
+        try
+        {
+            await _backplaneJoined.Task.WaitAsync(bound, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Leaves the backplane (after the sessions said GOODBYE); the other nodes then drop what this node held.</summary>
     public async ValueTask StopBackplaneAsync()
     {
@@ -99,6 +123,7 @@ internal sealed partial class RouterCore : IWampBackplaneHost
 
     void IWampBackplaneHost.OnAvailabilityChanged(bool available)
     {
+        if (available) _backplaneJoined.TrySetResult();
         var backplane = Options.Backplane!;
         Log.BackplaneAvailability(available);
         if (!available)
