@@ -378,19 +378,26 @@ internal sealed partial class Realm
         return true;
     }
 
+    /// <summary>Reads a frame this router wrote for a stand-in session (one it cannot read is not forwarded).</summary>
+    private static bool TryParseOwnFrame(WampFrame frame, out WampMessage message)
+    {
+        try
+        {
+            message = WampMessageParser.Parse(frame.Memory);
+            return true;
+        }
+        catch (WampProtocolException)
+        {
+            message = default;
+            return false;
+        }
+    }
+
     /// <summary>What the dealer sends a remote callee's stand-in: only INTERRUPT (cancel, caller left) matters; it becomes a Cancel.</summary>
     private void ForwardToCallee(long node, WampFrame frame)
     {
         if (Backplane is not { } backplane) return;
-        WampMessage m;
-        try
-        {
-            m = WampMessageParser.Parse(frame.Memory);
-        }
-        catch (WampProtocolException)
-        {
-            return;
-        }
+        if (!TryParseOwnFrame(frame, out var m)) return;
         if (m.Type != WampMessageType.Interrupt || !backplane.IsAvailable) return;
         Broadcast(backplane, new BackplaneMessage
         {
@@ -439,15 +446,7 @@ internal sealed partial class Realm
     private void ForwardToCaller(long node, WampFrame frame)
     {
         if (Backplane is not { } backplane) return;
-        WampMessage m;
-        try
-        {
-            m = WampMessageParser.Parse(frame.Memory);
-        }
-        catch (WampProtocolException)
-        {
-            return;
-        }
+        if (!TryParseOwnFrame(frame, out var m)) return;
         long callId = m.Type == WampMessageType.Error ? m.Id2 : m.Id1;
         bool final = m.Type == WampMessageType.Error || !m.Dict.GetBool("progress"u8);
         if (final && _callsFromNodes.Remove((node, callId), out var caller) && caller.Calls.Count == 0)

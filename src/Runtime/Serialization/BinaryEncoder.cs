@@ -50,52 +50,10 @@ internal abstract class BinaryEncoder
 
     public int Encode(ReadOnlySpan<byte> json, ref byte[] output, int offset)
     {
-        _length = 0;
-        _headerCount = 0;
-        int depth = 0;
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = WampMessageParser.MaxDepth });
         try
         {
-            while (reader.Read())
-            {
-                var token = reader.TokenType;
-                if (token is JsonTokenType.EndArray or JsonTokenType.EndObject)
-                {
-                    depth--;
-                    continue;
-                }
-                if (depth > 0)
-                {
-                    ref var h = ref _headers[_open[depth - 1]];
-                    if (!h.Map || token == JsonTokenType.PropertyName) h.Count++;
-                }
-                switch (token)
-                {
-                    case JsonTokenType.StartArray:
-                    case JsonTokenType.StartObject:
-                        if (_headerCount == _headers.Length) Array.Resize(ref _headers, _headers.Length * 2);
-                        _headers[_headerCount] = new Header { Position = _length, Map = token == JsonTokenType.StartObject };
-                        _open[depth++] = _headerCount++;
-                        break;
-                    case JsonTokenType.PropertyName:
-                        WriteString(Unescaped(ref reader));
-                        break;
-                    case JsonTokenType.String:
-                        var text = Unescaped(ref reader);
-                        if (text.Length > 0 && text[0] == 0 && TryDecodeBase64(text[1..], out var bytes)) WriteBinary(bytes);
-                        else WriteString(text);
-                        break;
-                    case JsonTokenType.Number:
-                        if (reader.TryGetInt64(out long l)) WriteInt64(l);
-                        else if (reader.TryGetUInt64(out ulong u)) WriteUInt64(u);
-                        else WriteDouble(reader.TryGetDouble(out double d) ? d : OutOfRange(reader.ValueSpan));
-                        break;
-                    case JsonTokenType.True: WriteBool(true); break;
-                    case JsonTokenType.False: WriteBool(false); break;
-                    case JsonTokenType.Null: WriteNull(); break;
-                    default: throw new WampProtocolException($"unexpected JSON token {token}");
-                }
-            }
+            Transcode(ref reader);
         }
         catch (JsonException e)
         {
@@ -114,49 +72,11 @@ internal abstract class BinaryEncoder
     /// </summary>
     public int EncodeSplice(ReadOnlySpan<byte> jsonHead, ReadOnlySpan<byte> nativePayload, int elements, ref byte[] output, int offset)
     {
-        _length = 0;
-        _headerCount = 0;
-        int depth = 0;
         var reader = new Utf8JsonReader(jsonHead, isFinalBlock: false, new JsonReaderState(new JsonReaderOptions { MaxDepth = WampMessageParser.MaxDepth }));
+        int depth;
         try
         {
-            while (reader.Read())
-            {
-                var token = reader.TokenType;
-                if (token is JsonTokenType.EndArray or JsonTokenType.EndObject)
-                {
-                    depth--;
-                    continue;
-                }
-                if (depth > 0)
-                {
-                    ref var h = ref _headers[_open[depth - 1]];
-                    if (!h.Map || token == JsonTokenType.PropertyName) h.Count++;
-                }
-                switch (token)
-                {
-                    case JsonTokenType.StartArray:
-                    case JsonTokenType.StartObject:
-                        if (_headerCount == _headers.Length) Array.Resize(ref _headers, _headers.Length * 2);
-                        _headers[_headerCount] = new Header { Position = _length, Map = token == JsonTokenType.StartObject };
-                        _open[depth++] = _headerCount++;
-                        break;
-                    case JsonTokenType.PropertyName: WriteString(Unescaped(ref reader)); break;
-                    case JsonTokenType.String:
-                        var text = Unescaped(ref reader);
-                        if (text.Length > 0 && text[0] == 0 && TryDecodeBase64(text[1..], out var bytes)) WriteBinary(bytes);
-                        else WriteString(text);
-                        break;
-                    case JsonTokenType.Number:
-                        if (reader.TryGetInt64(out long l)) WriteInt64(l);
-                        else if (reader.TryGetUInt64(out ulong u)) WriteUInt64(u);
-                        else WriteDouble(reader.TryGetDouble(out double d) ? d : OutOfRange(reader.ValueSpan));
-                        break;
-                    case JsonTokenType.True: WriteBool(true); break;
-                    case JsonTokenType.False: WriteBool(false); break;
-                    case JsonTokenType.Null: WriteNull(); break;
-                }
-            }
+            depth = Transcode(ref reader);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
@@ -169,6 +89,58 @@ internal abstract class BinaryEncoder
         nativePayload.CopyTo(Reserve(nativePayload.Length));
         Advance(nativePayload.Length);
         return Assemble(ref output, offset);
+    }
+
+    /// <summary>
+    /// Writes every JSON token <paramref name="reader"/> yields in the format (the body; headers are counted as they
+    /// close); returns the depth left open (0 for a whole message). JSON's binary strings become the format's binary.
+    /// </summary>
+    private int Transcode(ref Utf8JsonReader reader)
+    {
+        _length = 0;
+        _headerCount = 0;
+        int depth = 0;
+        while (reader.Read())
+        {
+            var token = reader.TokenType;
+            if (token is JsonTokenType.EndArray or JsonTokenType.EndObject)
+            {
+                depth--;
+                continue;
+            }
+            if (depth > 0)
+            {
+                ref var h = ref _headers[_open[depth - 1]];
+                if (!h.Map || token == JsonTokenType.PropertyName) h.Count++;
+            }
+            switch (token)
+            {
+                case JsonTokenType.StartArray:
+                case JsonTokenType.StartObject:
+                    if (_headerCount == _headers.Length) Array.Resize(ref _headers, _headers.Length * 2);
+                    _headers[_headerCount] = new Header { Position = _length, Map = token == JsonTokenType.StartObject };
+                    _open[depth++] = _headerCount++;
+                    break;
+                case JsonTokenType.PropertyName:
+                    WriteString(Unescaped(ref reader));
+                    break;
+                case JsonTokenType.String:
+                    var text = Unescaped(ref reader);
+                    if (text.Length > 0 && text[0] == 0 && TryDecodeBase64(text[1..], out var bytes)) WriteBinary(bytes);
+                    else WriteString(text);
+                    break;
+                case JsonTokenType.Number:
+                    if (reader.TryGetInt64(out long l)) WriteInt64(l);
+                    else if (reader.TryGetUInt64(out ulong u)) WriteUInt64(u);
+                    else WriteDouble(reader.TryGetDouble(out double d) ? d : OutOfRange(reader.ValueSpan));
+                    break;
+                case JsonTokenType.True: WriteBool(true); break;
+                case JsonTokenType.False: WriteBool(false); break;
+                case JsonTokenType.Null: WriteNull(); break;
+                default: throw new WampProtocolException($"unexpected JSON token {token}");
+            }
+        }
+        return depth;
     }
 
     private int Assemble(ref byte[] output, int offset)
