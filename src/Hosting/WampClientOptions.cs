@@ -60,6 +60,8 @@ public sealed class WampClientOptions
             WebSocket = setup.WebSocket ?? defaults.WebSocket,
             JsonSerializerOptions = setup.JsonSerializerOptions ?? defaults.JsonSerializerOptions,
             IdempotencyStore = setup.IdempotencyStore ?? defaults.IdempotencyStore,
+            Serializers = setup.Serializers ?? defaults.Serializers,
+            ContractRegisterOptions = setup.ContractRegisterOptions ?? defaults.ContractRegisterOptions,
             LoggerFactory = loggerFactory,
             TimeProvider = time,
             CallInterceptors = callInterceptors ?? [],
@@ -137,4 +139,13 @@ public sealed class WampSessionSetup
 
     /// <summary>Where callee stubs remember idempotent calls. Default: in memory.</summary>
     public IIdempotencyStore? IdempotencyStore { get; set; }
+
+    /// <summary>The serializers the session offers, in order (e.g. MessagePack, then JSON). Default: JSON only.</summary>
+    public IReadOnlyList<Serialization.WampSerializer>? Serializers { get; set; }
+
+    /// <summary>
+    /// How the hosted callees register (e.g. <c>roundrobin</c>, so replicas share their procedures; with a shared
+    /// idempotency store such as the Redis one). Default: a single callee per procedure.
+    /// </summary>
+    public WampRegisterOptions? ContractRegisterOptions { get; set; }
 }

@@ -10,8 +10,8 @@ internal sealed class WampClientOptionsValidator : IValidateOptions<WampClientOp
     {
         var failures = new List<string>();
         const string S = WampClientOptions.SectionName;
-        if (options.RouterUrl is not { IsAbsoluteUri: true } url || (url.Scheme != "ws" && url.Scheme != "wss"))
-            failures.Add($"{S}:RouterUrl must be an absolute ws:// or wss:// address (it is '{options.RouterUrl}').");
+        if (options.RouterUrl is not { IsAbsoluteUri: true } url || (url.Scheme != "ws" && url.Scheme != "wss" && !(url.Scheme == "tcp" && url.Port > 0)))
+            failures.Add($"{S}:RouterUrl must be an absolute ws:// or wss:// address, or tcp://host:port for RawSocket (it is '{options.RouterUrl}').");
         if (string.IsNullOrEmpty(options.Realm) || !WampUris.IsValidLoose(options.Realm))
             failures.Add($"{S}:Realm must be a realm URI such as 'realm1' (it is '{options.Realm}').");
         Positive(failures, $"{S}:ConnectTimeout", options.ConnectTimeout);

@@ -75,7 +75,7 @@ public sealed partial class WampHostedSession : IAsyncDisposable
             _services.GetServices<IWampCallInterceptor>().ToArray(), _services.GetServices<IWampInvocationInterceptor>().ToArray());
         var url = options.RouterUrl!;
         return WampSession.StartJoining(
-            ct => WampSession.OpenTransportAsync(url, sessionOptions, ct),
+            ct => WampSession.OpenTransportAsync(url, options.Realm!, sessionOptions, ct),
             options.Realm!, sessionOptions);
     }
 

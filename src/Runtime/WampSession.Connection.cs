@@ -82,9 +82,10 @@ public sealed partial class WampSession
                 int at = (start + i) % nodes.Length;
                 try
                 {
-                    var transport = await OpenTransportAsync(nodes[at], connectOptions, ct).ConfigureAwait(false);
+                    // The rotation moves on before the attempt: a node whose connect hangs until the attempt's bound
+                    // is not tried first again next time.
                     Volatile.Write(ref next, (at + 1) % nodes.Length);
-                    return transport;
+                    return await OpenTransportAsync(nodes[at], realm, connectOptions, ct).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is WampConnectionException or IOException or System.Net.WebSockets.WebSocketException)
                 {

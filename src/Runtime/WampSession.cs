@@ -75,11 +75,14 @@ public sealed partial class WampSession : IAsyncDisposable
     /// The one place a URL becomes a transport: RawSocket for <c>tcp://host:port</c>, else a WebSocket, each offering
     /// the serializers of <paramref name="options"/> in order.
     /// </summary>
-    internal static async Task<IWampTransport> OpenTransportAsync(Uri url, WampSessionOptions options, CancellationToken cancellationToken)
+    internal static async Task<IWampTransport> OpenTransportAsync(Uri url, string realm, WampSessionOptions options, CancellationToken cancellationToken)
     {
+        options.LoggerFactory.CreateLogger(SessionLog.Category).Connecting(url, realm);
         if (url.Scheme == "tcp")
         {
             if (url.Port < 0) throw new ArgumentException($"{url} names no port: use tcp://host:port.", nameof(url));
+            if (options.WebSocket.HasTlsSettings)
+                throw new ArgumentException($"{url} is a RawSocket connection without TLS: its WebSocket TLS settings (pins, client certificate) cannot apply; use wss:// for them.", nameof(url));
             return await RawSocketTransport.ConnectAsync(url.Host, url.Port, options.ConnectTimeout, options.MaxMessageSize, options.Serializers, cancellationToken).ConfigureAwait(false);
         }
         return await WebSocketTransport.ConnectAsync(url, options.ConnectTimeout, options.MaxMessageSize, options.WebSocket, options.Serializers, cancellationToken).ConfigureAwait(false);
@@ -96,8 +99,7 @@ public sealed partial class WampSession : IAsyncDisposable
         options ??= new WampSessionOptions();
         var connectOptions = options;
         ArgumentNullException.ThrowIfNull(url);
-        options.LoggerFactory.CreateLogger(SessionLog.Category).Connecting(url, realm);
-        return await JoinAsync(ct => OpenTransportAsync(url, connectOptions, ct),
+        return await JoinAsync(ct => OpenTransportAsync(url, realm, connectOptions, ct),
             realm, options, cancellationToken).ConfigureAwait(false);
     }
 

@@ -58,6 +58,24 @@ public class HostedSessionTests
     }
 
     [Fact]
+    public async Task A_hosted_session_speaks_MessagePack_over_RawSocket_when_configured()
+    {
+        await using var router = await WampRouter.StartAsync(new WampRouterOptions { Port = 0, RawSocketPort = 0 });
+        using var host = Host(router.RawSocketUrl!, services => services
+            .AddWampProxy<IInventory>()
+            .AddWampCallee<IInventory, Inventory>()
+            .ConfigureWampSession(s => s.Serializers = [Serialization.WampSerializer.MessagePack]));
+        using var bound = new CancellationTokenSource(Bound);
+        await host.StartAsync(bound.Token);
+        await host.Services.GetRequiredService<WampHostedSession>().WaitUntilReadyAsync(bound.Token);
+
+        var item = await host.Services.GetRequiredService<IInventory>().Get(9, bound.Token);
+
+        Assert.Equal(9, item.Id);
+        await host.StopAsync(bound.Token);
+    }
+
+    [Fact]
     public async Task A_call_made_before_the_router_is_up_waits_for_the_join_and_the_health_check_follows_the_session()
     {
         int port = FreePort();

@@ -152,7 +152,9 @@ public class FrameSenderUnitTests
         cts.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(Bound));
         Assert.False(sender.TryEnqueue(Frame("[3]")));
-        gate.SetResult();
+        // Completed from a thread without a synchronization context (the test's has one), so the writer's continuation
+        // runs inline, within SetResult, rather than being queued.
+        await Task.Run(gate.SetResult);
 
         Assert.Equal(["[1]"], transport.Sent);
         Assert.Equal(0, sender.QueuedCount);

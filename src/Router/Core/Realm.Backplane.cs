@@ -112,11 +112,14 @@ internal sealed partial class Realm
     private void OnRemoteEvent(BackplaneMessage message)
     {
         if (_subscriptions.IsEmpty || message.Uri is null) return;
-        var filter = new DeliveryFilter(new WampDict(message.Raw), null);
+        // The publication's options: its delivery filter, and the x_ options (trace context) its events carry, as on the
+        // publisher's node.
+        var options = new WampDict(message.Raw);
+        var filter = new DeliveryFilter(options, null);
         var publisher = message.Flag
             ? RouterSession.Remote(message.From, message.Session, message.AuthId ?? "", message.AuthRole ?? "", static _ => { }, Options, router.Log)
             : null;
-        Deliver(message.Uri, message.Id, message.Payload, filter, publisher);
+        Deliver(message.Uri, message.Id, message.Payload, filter, publisher, options);
     }
 
     // ---- Registrations ----

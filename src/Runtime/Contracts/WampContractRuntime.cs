@@ -143,7 +143,10 @@ public static class WampContractRuntime
     public static async IAsyncEnumerable<T> StreamAsync<T>(WampSession session, WampMethodDescriptor method, WampPayload arguments, JsonTypeInfo<T> itemType,
         string? idempotencyKey, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await using var results = session.StreamAsync(method.Uri, arguments, OptionsFor(method, idempotencyKey), method, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        var options = OptionsFor(method, idempotencyKey);
+        // As a call: a session that has not joined yet, or is reconnecting, gets the chance to (within the limit).
+        await WaitForConnectionAsync(session, method, options, cancellationToken).ConfigureAwait(false);
+        await using var results = session.StreamAsync(method.Uri, arguments, options, method, cancellationToken).GetAsyncEnumerator(cancellationToken);
         while (true)
         {
             WampResult r;
