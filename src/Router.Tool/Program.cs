@@ -121,6 +121,11 @@ else
 }
 
 redis ??= configPath is not null ? WampRouterConfiguration.Load(configPath).RedisEndpoint : null;
+if (redis is null && nodeTimeout is not null)
+{
+    Console.Error.WriteLine("--node-timeout applies to a backplane: give --redis HOST:PORT (or \"backplane\" in --config) too");
+    return 2;
+}
 if (redis is not null)
 {
     // The tool ships the Redis backplane; the router library itself keeps no Redis dependency.

@@ -124,4 +124,12 @@ public sealed class RouterProcessTests
         Assert.Equal(2, await router.WaitForExitAsync(Bound));
         Assert.Contains("unknown or incomplete argument '--port'", router.Log);
     }
+
+    [Fact]
+    public async Task A_node_timeout_without_a_backplane_is_refused_at_startup()
+    {
+        await using var router = PeerProcess.Start("dotnet", [RouterTool.Dll, "--port", "0", "--node-timeout", "3"], TimeSpan.FromMinutes(1));
+        Assert.Equal(2, await router.WaitForExitAsync(Bound));
+        Assert.Contains("--node-timeout applies to a backplane", router.Log);
+    }
 }

@@ -137,6 +137,9 @@ public sealed class WebSocketTransport : IWampTransport, IWampFrameTransport
             return _socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
         // One writer at a time (IWampTransport's contract), so one send buffer serves every message.
         int length;
+        // One large message does not keep its buffer for the connection's life (the previous send has completed: one
+        // writer, one send at a time).
+        if (_sendBuffer.Length > 1 << 20) _sendBuffer = [];
         try
         {
             length = _binary.FromFrame(message.Span, native, ref _sendBuffer, 0);
