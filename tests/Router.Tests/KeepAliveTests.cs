@@ -25,6 +25,12 @@ public sealed class KeepAliveTests
         // A well-behaved session (ClientWebSocket answers pings while it reads, and the session always reads) stays.
         await using var alive = await WampSession.ConnectAsync(router.Url!, "realm1").WaitAsync(Bound);
         await using var registration = await alive.RegisterAsync("com.example.ping", (inv, ct) => ValueTask.FromResult(WampPayload.FromArgs("pong")));
+        var left = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var leaves = await alive.SubscribeAsync("wamp.session.on_leave", (e, ct) =>
+        {
+            left.TrySetResult();
+            return ValueTask.CompletedTask;
+        });
 
         using var dead = await JoinThenGoSilentAsync(router.Url!);
         var silent = Stopwatch.StartNew();
@@ -39,6 +45,8 @@ public sealed class KeepAliveTests
         Assert.True(alive.IsConnected);
         var result = await alive.CallAsync("com.example.ping").WaitAsync(Bound);
         Assert.Equal("pong", result.Payload.GetArgument<string>(0));
+        // The connection closes as the router lets the session go; once its leave is announced, it is gone.
+        await left.Task.WaitAsync(Bound);
         Assert.Equal(1, router.SessionCount);
     }
 

@@ -105,12 +105,13 @@ internal sealed partial class RouterCore(WampRouterOptions options)
         }
         finally
         {
+            // Out of the router's count first, so whoever sees the realm's on_leave sees the count without it.
+            if (session.Id != 0) _sessions.TryRemove(session.Id, out _);
             if (session.Realm is { } realm)
             {
                 realm.Leave(session);
                 Log.SessionLeft(session.Id, realm.Name);
             }
-            if (session.Id != 0) _sessions.TryRemove(session.Id, out _);
             await CloseAsync(session).ConfigureAwait(false);
             if (Interlocked.Decrement(ref _connections) == 0 && _shuttingDown) _drained.TrySetResult();
         }
