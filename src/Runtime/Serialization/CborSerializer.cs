@@ -8,23 +8,9 @@ namespace WampContracts.Serialization;
 /// indefinite lengths, half, single and double floats, <c>undefined</c> as null, tags skipped (the tagged value is
 /// kept). Written: definite lengths in their shortest form, doubles as doubles.
 /// </summary>
-internal sealed class CborSerializer() : WampSerializer("wamp.2.cbor", 3, "cbor")
+internal sealed class CborSerializer() : BinarySerializer<CborSerializer.Decoder, CborSerializer.Encoder>("wamp.2.cbor", 3, "cbor")
 {
-    [ThreadStatic] private static Decoder? t_decoder;
-    [ThreadStatic] private static Encoder? t_encoder;
-
-    public override byte[] ToJson(ReadOnlySpan<byte> message) => (t_decoder ??= new Decoder()).ToJson(message);
-
-    public override byte[] ToJsonHead(ReadOnlySpan<byte> prefix) => (t_decoder ??= new Decoder()).ToJsonHead(prefix);
-
-    internal override ReadOnlyMemory<byte> ToJsonMessage(ReadOnlySpan<byte> message) => (t_decoder ??= new Decoder()).ToJsonMessage(message, this);
-
-    internal override int FromJsonSplice(ReadOnlySpan<byte> jsonHead, ReadOnlySpan<byte> nativePayload, int elements, ref byte[] buffer, int offset) =>
-        (t_encoder ??= new Encoder()).EncodeSplice(jsonHead, nativePayload, elements, ref buffer, offset);
-
-    public override int FromJson(ReadOnlySpan<byte> json, ref byte[] buffer, int offset = 0) => (t_encoder ??= new Encoder()).Encode(json, ref buffer, offset);
-
-    private sealed class Decoder : BinaryDecoder
+    internal sealed class Decoder : BinaryDecoder
     {
         /// <summary>Most tags one value may carry (each is skipped; a chain of them is a way to spin, not data).</summary>
         private const int MaxTags = 16;
@@ -148,7 +134,7 @@ internal sealed class CborSerializer() : WampSerializer("wamp.2.cbor", 3, "cbor"
         }
     }
 
-    private sealed class Encoder : BinaryEncoder
+    internal sealed class Encoder : BinaryEncoder
     {
         protected override int HeaderSize(int count) => ArgumentSize((ulong)count);
 

@@ -6,23 +6,9 @@ namespace WampContracts.Serialization;
 /// <c>wamp.2.msgpack</c>: MessagePack with str and bin apart. A bin becomes WAMP's JSON binary string and back;
 /// extension types (timestamps included) have no JSON form and are refused.
 /// </summary>
-internal sealed class MessagePackSerializer() : WampSerializer("wamp.2.msgpack", 2, "msgpack")
+internal sealed class MessagePackSerializer() : BinarySerializer<MessagePackSerializer.Decoder, MessagePackSerializer.Encoder>("wamp.2.msgpack", 2, "msgpack")
 {
-    [ThreadStatic] private static Decoder? t_decoder;
-    [ThreadStatic] private static Encoder? t_encoder;
-
-    public override byte[] ToJson(ReadOnlySpan<byte> message) => (t_decoder ??= new Decoder()).ToJson(message);
-
-    public override byte[] ToJsonHead(ReadOnlySpan<byte> prefix) => (t_decoder ??= new Decoder()).ToJsonHead(prefix);
-
-    internal override ReadOnlyMemory<byte> ToJsonMessage(ReadOnlySpan<byte> message) => (t_decoder ??= new Decoder()).ToJsonMessage(message, this);
-
-    internal override int FromJsonSplice(ReadOnlySpan<byte> jsonHead, ReadOnlySpan<byte> nativePayload, int elements, ref byte[] buffer, int offset) =>
-        (t_encoder ??= new Encoder()).EncodeSplice(jsonHead, nativePayload, elements, ref buffer, offset);
-
-    public override int FromJson(ReadOnlySpan<byte> json, ref byte[] buffer, int offset = 0) => (t_encoder ??= new Encoder()).Encode(json, ref buffer, offset);
-
-    private sealed class Decoder : BinaryDecoder
+    internal sealed class Decoder : BinaryDecoder
     {
         protected override string Format => "MessagePack";
 
@@ -121,7 +107,7 @@ internal sealed class MessagePackSerializer() : WampSerializer("wamp.2.msgpack",
         }
     }
 
-    private sealed class Encoder : BinaryEncoder
+    internal sealed class Encoder : BinaryEncoder
     {
         protected override int HeaderSize(int count) => count < 16 ? 1 : count < 65536 ? 3 : 5;
 
