@@ -170,3 +170,22 @@ internal sealed class BackplaneMessage
     private static ReadOnlyMemory<byte> RawOf(JsonElement e, ReadOnlySpan<byte> name) =>
         e.TryGetProperty(name, out var v) ? Encoding.UTF8.GetBytes(v.GetRawText()) : default;
 }
+
+internal static class BackplaneSending
+{
+    /// <summary>
+    /// Hands <paramref name="message"/> to the backplane: a task that completes when the backplane has taken it and
+    /// faults (never throws at once) when it could not.
+    /// </summary>
+    public static Task SendAsync(this Backplane.IWampBackplane backplane, BackplaneMessage message)
+    {
+        try
+        {
+            return backplane.BroadcastAsync(message.Encode());
+        }
+        catch (Exception e)
+        {
+            return Task.FromException(e);
+        }
+    }
+}

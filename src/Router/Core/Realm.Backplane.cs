@@ -49,15 +49,7 @@ internal sealed partial class Realm
 
     private void Broadcast(IWampBackplane backplane, BackplaneMessage message)
     {
-        Task sent;
-        try
-        {
-            sent = backplane.BroadcastAsync(message.Encode());
-        }
-        catch (Exception e)
-        {
-            sent = Task.FromException(e);
-        }
+        var sent = backplane.SendAsync(message);
         if (!sent.IsCompletedSuccessfully)
             sent.ContinueWith(t => router.Log.BackplaneSendFailed(t.Exception!.GetBaseException(), Name),
                 CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
@@ -89,15 +81,7 @@ internal sealed partial class Realm
             if (backplane.IsAvailable) Broadcast(backplane, message);
             return;
         }
-        Task sent;
-        try
-        {
-            sent = backplane.BroadcastAsync(message.Encode());
-        }
-        catch (Exception e)
-        {
-            sent = Task.FromException(e);
-        }
+        var sent = backplane.SendAsync(message);
         sent.ContinueWith(t =>
         {
             lock (Lock)
@@ -358,15 +342,7 @@ internal sealed partial class Realm
             Raw = options.WrittenMemory,
             Payload = m.Payload,
         };
-        Task sent;
-        try
-        {
-            sent = backplane.BroadcastAsync(message.Encode());
-        }
-        catch (Exception e)
-        {
-            sent = Task.FromException(e);
-        }
+        var sent = backplane.SendAsync(message);
         if (!sent.IsCompletedSuccessfully)
             sent.ContinueWith(t =>
             {

@@ -162,14 +162,7 @@ internal sealed partial class RouterCore : IWampBackplaneHost
     {
         var backplane = Options.Backplane!;
         var message = new BackplaneMessage { Kind = BackplaneKind.SyncRequest, From = backplane.NodeId, To = node };
-        try
-        {
-            backplane.BroadcastAsync(message.Encode()).ContinueWith(t => Log.BackplaneSendFailed(t.Exception!.GetBaseException(), "*"),
-                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-        }
-        catch (Exception e)
-        {
-            Log.BackplaneSendFailed(e, "*");
-        }
+        backplane.SendAsync(message).ContinueWith(t => Log.BackplaneSendFailed(t.Exception!.GetBaseException(), "*"),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
     }
 }
