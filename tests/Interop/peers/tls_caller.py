@@ -11,12 +11,10 @@ import asyncio
 import json
 import ssl
 import sys
-from urllib.parse import urlparse
 
-from autobahn.asyncio.wamp import ApplicationSession
-from autobahn.asyncio.websocket import WampWebSocketClientFactory
+# First: importing it selects asyncio for Autobahn (txaio) before anything else of Autobahn's is loaded.
+from peer_session import run_scenario
 from autobahn.wamp.serializer import JsonSerializer
-from autobahn.wamp.types import ComponentConfig
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--url", required=True)
@@ -33,38 +31,15 @@ def emit(**fields):
 
 
 async def run():
-    loop = asyncio.get_running_loop()
-    finished = loop.create_future()
-    url = urlparse(opts.url)
     # Certificate and host name (here the IP address 127.0.0.1) are verified, as for any wss:// client.
     context = ssl.create_default_context(cafile=opts.cafile)
 
-    class Session(ApplicationSession):
-        async def onJoin(self, details):
-            try:
-                result = await self.call(opts.procedure, *opts.args)
-                tls = self._transport.transport.get_extra_info("ssl_object").version()
-                emit(result=result, tls=tls)
-                if not finished.done():
-                    finished.set_result(None)
-            except Exception as e:  # noqa: BLE001 - reported to the test
-                if not finished.done():
-                    finished.set_exception(e)
-            finally:
-                self.leave()
+    async def call(session):
+        result = await session.call(opts.procedure, *opts.args)
+        tls = session._transport.transport.get_extra_info("ssl_object").version()
+        emit(result=result, tls=tls)
 
-        def onDisconnect(self):
-            if not finished.done():
-                finished.set_exception(ConnectionError("the transport closed before the call finished"))
-
-    factory = WampWebSocketClientFactory(lambda: Session(ComponentConfig(opts.realm)), url=opts.url, serializers=[JsonSerializer()])
-    transport, _ = await asyncio.wait_for(
-        loop.create_connection(factory, url.hostname, url.port, ssl=context, server_hostname=url.hostname), 5)
-    try:
-        await asyncio.wait_for(finished, opts.seconds)
-    finally:
-        await asyncio.sleep(0.1)  # let GOODBYE go out
-        transport.close()
+    await run_scenario(opts.url, opts.realm, call, opts.seconds, JsonSerializer(), ssl_context=context)
 
 
 try:

@@ -13,13 +13,12 @@ import argparse
 import asyncio
 import json
 import sys
-from urllib.parse import urlparse
 
-from autobahn.asyncio.rawsocket import WampRawSocketClientFactory, WampRawSocketClientProtocol
-from autobahn.asyncio.wamp import ApplicationSession
-from autobahn.asyncio.websocket import WampWebSocketClientFactory
+from autobahn.asyncio.rawsocket import WampRawSocketClientProtocol
 from autobahn.wamp.serializer import CBORSerializer, JsonSerializer, MsgPackSerializer
-from autobahn.wamp.types import CallResult, ComponentConfig
+from autobahn.wamp.types import CallResult
+
+from peer_session import run_scenario
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--url", required=True)
@@ -65,38 +64,8 @@ async def scenario(session):
 
 
 async def run():
-    loop = asyncio.get_running_loop()
-    finished = loop.create_future()
     serializer = {"json": JsonSerializer, "msgpack": MsgPackSerializer, "cbor": CBORSerializer}[opts.serializer]()
-
-    class Session(ApplicationSession):
-        async def onJoin(self, details):
-            try:
-                await scenario(self)
-                if not finished.done():
-                    finished.set_result(None)
-            except Exception as e:  # noqa: BLE001 - reported to the test
-                if not finished.done():
-                    finished.set_exception(e)
-            finally:
-                self.leave()
-
-        def onDisconnect(self):
-            if not finished.done():
-                finished.set_exception(ConnectionError("the transport closed before the scenario finished"))
-
-    url = urlparse(opts.url)
-    make = lambda: Session(ComponentConfig(opts.realm))  # noqa: E731
-    if url.scheme == "rs":
-        factory = WampRawSocketClientFactory(make, serializer=serializer)
-    else:
-        factory = WampWebSocketClientFactory(make, url=opts.url, serializers=[serializer])
-    transport, _ = await asyncio.wait_for(loop.create_connection(factory, url.hostname, url.port), 5)
-    try:
-        await asyncio.wait_for(finished, opts.seconds)
-    finally:
-        await asyncio.sleep(0.1)  # let GOODBYE go out
-        transport.close()
+    await run_scenario(opts.url, opts.realm, scenario, opts.seconds, serializer)
 
 
 try:
