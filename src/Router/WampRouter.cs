@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -92,6 +93,7 @@ public sealed class WampRouter : IAsyncDisposable
             builder.Logging.ClearProviders();
             // A library never takes the process's signals: the default console lifetime would, and stop only this host.
             builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
+            builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = options.HandleOnIoThreads);
             builder.WebHost.UseKestrel(k => k.Listen(options.Address, options.Port, listen =>
             {
                 if (certificate is not null)
@@ -166,19 +168,44 @@ public sealed class WampRouter : IAsyncDisposable
     }
 
     /// <summary>
-    /// Serves a WAMP WebSocket request inside your own ASP.NET Core application (e.g. <c>app.Map("/ws", router.HandleAsync)</c>,
-    /// after <c>app.UseWebSockets()</c>). Other requests get a short explanation. The router's
-    /// <see cref="WampRouterOptions.AllowedOrigins"/> and keepalive settings apply to the connections it accepts.
+    /// Serves a WAMP WebSocket request inside your own ASP.NET Core application (e.g. <c>app.Map("/ws", router.HandleAsync)</c>).
+    /// Other requests get a short explanation. The router's <see cref="WampRouterOptions.AllowedOrigins"/> and
+    /// keepalive settings apply to the connections it accepts.
     /// </summary>
+    /// <remarks>
+    /// ASP.NET Core parses the request (with Kestrel's limits on its size and time); the router answers the upgrade
+    /// (HTTP/1.1, or an HTTP/2 extended CONNECT) itself and frames the WebSocket on the raw stream, so every frame the
+    /// session queues while it writes leaves in one write (see docs/architecture.md).
+    /// </remarks>
     public async Task HandleAsync(HttpContext context)
     {
-        if (!context.WebSockets.IsWebSocketRequest)
+        var upgrade = context.Features.Get<IHttpUpgradeFeature>();
+        var connect = context.Features.Get<IHttpExtendedConnectFeature>();
+        var headers = context.Request.Headers;
+        bool http2 = connect is { IsExtendedConnect: true } && string.Equals(connect.Protocol, "websocket", StringComparison.OrdinalIgnoreCase);
+        bool http1 = !http2 && upgrade is { IsUpgradableRequest: true } && HttpMethods.IsGet(context.Request.Method) &&
+            headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase);
+        if (!http1 && !http2)
         {
             context.Response.StatusCode = StatusCodes.Status426UpgradeRequired;
             await context.Response.WriteAsync($"This is a WAMP router: connect with a WebSocket and the subprotocol '{WebSocketTransport.JsonSubprotocol}'.\n").ConfigureAwait(false);
             return;
         }
-        if (_origins.Refusal(context.Request.Headers.Origin) is { } refusal)
+        if (headers.SecWebSocketVersion != "13")
+        {
+            context.Response.StatusCode = StatusCodes.Status426UpgradeRequired;
+            context.Response.Headers.SecWebSocketVersion = "13";
+            await context.Response.WriteAsync("This WAMP router speaks WebSocket version 13 (RFC 6455).\n").ConfigureAwait(false);
+            return;
+        }
+        string key = headers.SecWebSocketKey.ToString();
+        if (http1 && !IsWebSocketKey(key))
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync("Sec-WebSocket-Key must be 16 bytes in base64.\n").ConfigureAwait(false);
+            return;
+        }
+        if (_origins.Refusal(headers.Origin) is { } refusal)
         {
             // Refused before the upgrade: a page of another origin gets no WebSocket, and no session is created.
             _core.Log.ConnectionRefused(refusal);
@@ -188,13 +215,17 @@ public sealed class WampRouter : IAsyncDisposable
         }
         // The first of the client's subprotocols (its order of preference) that the router speaks.
         WampContracts.Serialization.WampSerializer? serializer = null;
-        foreach (var requested in context.WebSockets.WebSocketRequestedProtocols)
+        foreach (var value in headers.SecWebSocketProtocol)
         {
-            if (WampContracts.Serialization.WampSerializer.FromSubprotocol(requested) is { } s && RawSocketListener.Accepts(_core.Options, s))
+            foreach (var requested in (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             {
-                serializer = s;
-                break;
+                if (WampContracts.Serialization.WampSerializer.FromSubprotocol(requested) is { } s && RawSocketListener.Accepts(_core.Options, s))
+                {
+                    serializer = s;
+                    break;
+                }
             }
+            if (serializer is not null) break;
         }
         if (serializer is null)
         {
@@ -210,15 +241,30 @@ public sealed class WampRouter : IAsyncDisposable
             await context.Response.WriteAsync($"This WAMP router serves at most {_core.Options.MaxConnections} connections; try again later.\n").ConfigureAwait(false);
             return;
         }
-        var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        context.Response.Headers.SecWebSocketProtocol = serializer.Subprotocol;
+        Stream stream;
+        if (http1)
         {
-            SubProtocol = serializer.Subprotocol,
-            // The router's own keepalive, whatever its host's UseWebSockets says: a peer that answers no ping is dropped.
-            KeepAliveInterval = _core.Options.KeepAliveInterval,
-            KeepAliveTimeout = _core.Options.KeepAliveTimeout,
-        }).ConfigureAwait(false);
+            context.Response.Headers.Connection = "Upgrade";
+            context.Response.Headers.Upgrade = "websocket";
+            context.Response.Headers.SecWebSocketAccept = WebSocketHandshake.AcceptKey(key);
+            stream = await upgrade!.UpgradeAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            stream = await connect!.AcceptAsync().ConfigureAwait(false);
+        }
+        // The router's own keepalive, whatever its host says: a peer that answers no ping is dropped.
+        var transport = new WebSocketConnection(new StreamChannel(stream, context.Abort), client: false, serializer, _core.Options.MaxMessageSize,
+            _core.Options.KeepAliveInterval, _core.Options.KeepAliveTimeout);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
-        await _core.ServeAsync(new WebSocketTransport(socket, _core.Options.MaxMessageSize, serializer), linked.Token).ConfigureAwait(false);
+        await _core.ServeAsync(transport, linked.Token).ConfigureAwait(false);
+    }
+
+    private static bool IsWebSocketKey(string key)
+    {
+        Span<byte> decoded = stackalloc byte[18];
+        return key.Length == 24 && Convert.TryFromBase64String(key, decoded, out int length) && length == 16;
     }
 
     /// <summary>Says GOODBYE to every session (<c>wamp.close.system_shutdown</c>) and stops listening.</summary>

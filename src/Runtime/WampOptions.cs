@@ -31,6 +31,14 @@ public sealed class WampSessionOptions
     /// </summary>
     public IReadOnlyList<Serialization.WampSerializer>? Serializers { get; init; }
 
+    /// <summary>
+    /// A connection without TLS (<c>ws://</c>, <c>tcp://</c>) is read by a thread of its own that waits in the kernel
+    /// for the next message: one wake-up per message where the thread pool takes two, the lowest latency. Off: the
+    /// thread pool reads, which suits a process that holds thousands of sessions. TLS connections are always read by
+    /// the thread pool. Default on.
+    /// </summary>
+    public bool ReaderThread { get; init; } = true;
+
     /// <summary>Bound on control requests (REGISTER, SUBSCRIBE, their reverses, acknowledged PUBLISH) and on the GOODBYE handshake. Default 10 s.</summary>
     public TimeSpan OperationTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

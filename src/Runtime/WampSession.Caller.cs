@@ -253,7 +253,7 @@ public sealed partial class WampSession
     }
 
     /// <summary>One outstanding CALL. Completes exactly once: RESULT, ERROR, cancellation or session loss.</summary>
-    private sealed class PendingCall : PendingRequest, ITimed
+    private sealed class PendingCall : PendingRequest, ITimed, IThreadPoolWorkItem
     {
         private const int Pending = 0, CancelRequested = 1, Done = 2;
 
@@ -271,7 +271,29 @@ public sealed partial class WampSession
             Options = options;
             _token = token;
             if (stream) Stream = Channel.CreateUnbounded<WampResult>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-            else _tcs = new TaskCompletionSource<WampResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+            // Continuations run where the call completes: on the reader that got the answer (see ReaderGuard), so the
+            // answer costs no hop to another thread; from anywhere else (a timer, a token, a lost connection) they are
+            // handed to the thread pool (Deliver).
+            else _tcs = new TaskCompletionSource<WampResult>();
+        }
+
+        private WampResult _result;
+        private Exception? _error;
+
+        /// <summary>Completes the task: at once on a reader that runs continuations, else on the thread pool.</summary>
+        private void Deliver(WampResult result, Exception? error)
+        {
+            _result = result;
+            _error = error;
+            if (Transport.ReaderGuard.t_inline) Execute();
+            else ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+
+        /// <summary>Completes the task with what <see cref="Deliver"/> stored (on the thread pool, or inline).</summary>
+        public void Execute()
+        {
+            if (_error is null) _tcs!.TrySetResult(_result);
+            else _tcs!.TrySetException(_error);
         }
 
         public string Procedure { get; }
@@ -352,7 +374,7 @@ public sealed partial class WampSession
             }
             else
             {
-                _tcs!.TrySetResult(result);
+                Deliver(result, null);
             }
         }
 
@@ -371,7 +393,7 @@ public sealed partial class WampSession
         {
             if (!TryFinish()) return;
             if (Stream is not null) Stream.Writer.TryComplete(error);
-            else _tcs!.TrySetException(error);
+            else Deliver(default, error);
         }
 
         private bool TryFinish()

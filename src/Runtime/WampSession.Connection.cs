@@ -39,7 +39,11 @@ public sealed partial class WampSession
         /// </summary>
         public ConcurrentDictionary<long, WampInvocation> Invocations { get; } = new();
         public CancellationTokenSource Stopped { get; } = new();
-        public Task ReceiveLoop { get; set; } = Task.CompletedTask;
+        /// <summary>Completes when the connection's reader has ended (see <see cref="Reader"/>).</summary>
+        public Task ReceiveLoop => Reader?.Completion ?? Task.CompletedTask;
+
+        /// <summary>Who reads the connection (its reader can be replaced when code it runs holds it, see <see cref="ReaderGuard"/>).</summary>
+        public ReaderGuard? Reader { get; set; }
         public Task WriteLoop { get; set; } = Task.CompletedTask;
         public long SessionId { get; private set; }
         public WampDict WelcomeDetails { get; private set; }
@@ -103,7 +107,38 @@ public sealed partial class WampSession
         // inline run on the reader.
         using var noFlow = ExecutionContext.SuppressFlow();
         connection.WriteLoop = Task.Run(() => WriteLoopAsync(connection), CancellationToken.None);
-        connection.ReceiveLoop = Task.Run(() => ReceiveLoopAsync(connection), CancellationToken.None);
+        connection.Reader = new ReaderGuard(generation => StartReader(connection, generation));
+        connection.Reader.Start();
+    }
+
+    /// <summary>
+    /// Starts a reader loop: on a thread of its own for a transport whose reads wait in the kernel (one wake-up per
+    /// message), else on the thread pool.
+    /// </summary>
+    private void StartReader(Connection connection, int generation)
+    {
+        using var noFlow = ExecutionContext.IsFlowSuppressed() ? default : ExecutionContext.SuppressFlow();
+        if (connection.Transport is WebSocketConnection { ReadsOnOwnThread: true } or RawSocketTransport { ReadsOnOwnThread: true })
+        {
+            var thread = new Thread(static s =>
+            {
+                var (session, connection, generation) = ((WampSession, Connection, int))s!;
+                SocketChannel.t_mayBlock = true;
+                // Reads complete on this thread, so the loop runs here to its end (it catches what it can meet).
+                try
+                {
+                    session.ReceiveLoopAsync(connection, generation).GetAwaiter().GetResult();
+                }
+                catch (Exception e)
+                {
+                    session._log.ReceiveFailed(e, session.Realm);
+                }
+            })
+            { IsBackground = true, Name = "WAMP reader" };
+            thread.UnsafeStart((this, connection, generation));
+            return;
+        }
+        _ = Task.Run(() => ReceiveLoopAsync(connection, generation), CancellationToken.None);
     }
 
     /// <summary>

@@ -11,8 +11,15 @@ public sealed partial class WampSession
     /// logged close of the connection (an ABORT where the protocol allows one); and whatever ends it, the
     /// connection is then lost, so the session reconnects or ends — it never stays "connected" with nobody reading.
     /// </summary>
-    private async Task ReceiveLoopAsync(Connection connection)
+    /// <remarks>
+    /// The loop of reader <paramref name="generation"/> (see <see cref="ReaderGuard"/>): it hands each message out on its
+    /// own thread, inside its <see cref="SendBatch"/>, and leaves when another reader has taken the connection over.
+    /// </remarks>
+    private async Task ReceiveLoopAsync(Connection connection, int generation)
     {
+        var reader = connection.Reader!;
+        var batch = new SendBatch();
+        bool owner = true;
         try
         {
             while (!connection.IsLost)
@@ -20,7 +27,10 @@ public sealed partial class WampSession
                 WampReceiveResult r;
                 try
                 {
-                    r = await connection.Transport.ReceiveAsync(connection.Stopped.Token).ConfigureAwait(false);
+                    var receive = connection.Transport.ReceiveAsync(connection.Stopped.Token);
+                    // Before the reader waits, what this thread deferred goes out.
+                    if (!receive.IsCompleted) SendBatch.End();
+                    r = await receive.ConfigureAwait(false);
                 }
                 catch (Exception e)
                 {
@@ -58,19 +68,39 @@ public sealed partial class WampSession
                     AbortConnection(connection, e.Message);
                     return;
                 }
-                Dispatch(connection, m);
+                SendBatch.Begin(batch);
+                if (!reader.BeginDispatch(generation, batch))
+                {
+                    owner = false;
+                    return;
+                }
+                try
+                {
+                    Dispatch(connection, m);
+                }
+                finally
+                {
+                    // Taken over while this message held the reader: the new reader goes on, this one leaves.
+                    if (!reader.EndDispatch(generation)) owner = false;
+                }
+                if (!owner) return;
             }
         }
         catch (Exception e)
         {
             // Nothing a peer sends should reach this; if something does, the connection ends visibly, never silently.
             _log.ReceiveFailed(e, Realm);
-            AbortConnection(connection, $"the client failed to process a message ({e.GetType().Name})");
+            if (owner) AbortConnection(connection, $"the client failed to process a message ({e.GetType().Name})");
         }
         finally
         {
-            if (!connection.IsLost)
-                ConnectionLost(connection, WampConnectionException.TransportLost, "The connection stopped receiving.", null);
+            SendBatch.End();
+            if (owner)
+            {
+                if (!connection.IsLost)
+                    ConnectionLost(connection, WampConnectionException.TransportLost, "The connection stopped receiving.", null);
+                reader.Finish(generation);
+            }
         }
     }
 

@@ -83,9 +83,11 @@ public sealed partial class WampSession : IAsyncDisposable
             if (url.Port < 0) throw new ArgumentException($"{url} names no port: use tcp://host:port.", nameof(url));
             if (options.WebSocket.HasTlsSettings)
                 throw new ArgumentException($"{url} is a RawSocket connection without TLS: its WebSocket TLS settings (pins, client certificate) cannot apply; use wss:// for them.", nameof(url));
-            return await RawSocketTransport.ConnectAsync(url.Host, url.Port, options.ConnectTimeout, options.MaxMessageSize, options.Serializers, cancellationToken).ConfigureAwait(false);
+            return await RawSocketTransport.ConnectAsync(url.Host, url.Port, options.ConnectTimeout, options.MaxMessageSize, options.Serializers,
+                options.ReaderThread, cancellationToken).ConfigureAwait(false);
         }
-        return await WebSocketTransport.ConnectAsync(url, options.ConnectTimeout, options.MaxMessageSize, options.WebSocket, options.Serializers, cancellationToken).ConfigureAwait(false);
+        return await WebSocketHandshake.ConnectAsync(url, options.ConnectTimeout, options.MaxMessageSize, options.WebSocket, options.Serializers,
+            options.ReaderThread, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -345,12 +345,32 @@ internal sealed partial class RouterCore(WampRouterOptions options)
     internal static readonly string[] DealerFeatures =
         ["progressive_call_results", "call_timeout", "call_canceling", "caller_identification", "pattern_based_registration", "shared_registration", "session_meta_api"];
 
+    /// <remarks>
+    /// What the messages of one read cause (INVOCATIONs, RESULTs, EVENTs to other sessions) waits in the loop's
+    /// <see cref="SendBatch"/> and leaves in one write per peer when the loop next waits for bytes.
+    /// </remarks>
     private async Task ReceiveLoopAsync(RouterSession session, CancellationToken cancellationToken)
     {
         var realm = session.Realm!;
+        var batch = new SendBatch();
+        try
+        {
+            await ReceiveLoopAsync(session, realm, batch, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            SendBatch.End();
+        }
+    }
+
+    private async Task ReceiveLoopAsync(RouterSession session, Realm realm, SendBatch batch, CancellationToken cancellationToken)
+    {
         while (true)
         {
-            var r = await session.Transport.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+            var receive = session.Transport.ReceiveAsync(cancellationToken);
+            if (!receive.IsCompleted) SendBatch.End();
+            var r = await receive.ConfigureAwait(false);
+            SendBatch.Begin(batch);
             if (r.IsClosed) return;
             if (r.Rejection is { } rejection)
             {
@@ -392,7 +412,10 @@ internal sealed partial class RouterCore(WampRouterOptions options)
                     return;
                 default:
                     // A role with a dynamic authorizer is asked first, outside the realm's lock.
-                    var answer = await realm.AskAuthorizerAsync(session, m, cancellationToken).ConfigureAwait(false);
+                    var ask = realm.AskAuthorizerAsync(session, m, cancellationToken);
+                    if (!ask.IsCompleted) SendBatch.End();
+                    var answer = await ask.ConfigureAwait(false);
+                    SendBatch.Begin(batch);
                     if (!realm.Handle(session, m, answer)) return;
                     break;
             }

@@ -11,6 +11,8 @@ namespace WampContracts.Transport;
 /// queue meanwhile; a send that does not complete at once hands the rest over to its continuation. So the transport
 /// has one writer at any time, frames stay in order, and a frame costs no hop to another thread. Sending never blocks:
 /// a transport whose peer does not read makes its send pending, and frames then wait in the queue.
+/// A frame queued by a reader inside its <see cref="SendBatch"/> waits for the batch's end, and a transport that
+/// gathers (<see cref="IWampBatchTransport"/>) gets every frame queued meanwhile in one write.
 /// </remarks>
 internal sealed class FrameSender
 {
@@ -21,6 +23,8 @@ internal sealed class FrameSender
     private CancellationToken _token;
     private bool _writing;
     private bool _completed;
+    // The reader's batch this sender's write waits for (see SendBatch); null when none does.
+    private SendBatch? _deferredBy;
     private int _queued;
     private long _queuedBytes;
 
@@ -45,10 +49,30 @@ internal sealed class FrameSender
             _queuedBytes += frame.Memory.Length;
             // Someone writes already (and takes this frame too), or the writer has not started yet.
             if (_writing || _transport is null) return true;
+            // A reader's batch writes it at its end, with whatever else the batch queues here.
+            var batch = SendBatch.Current;
+            if (batch is not null && ReferenceEquals(_deferredBy, batch)) return true;
+            if (batch is not null && _deferredBy is null && batch.TryDefer(this))
+            {
+                _deferredBy = batch;
+                return true;
+            }
             _writing = true;
         }
         Write();
         return true;
+    }
+
+    /// <summary>The end of the batch that deferred this sender's write: write what is queued, unless someone else does.</summary>
+    internal void FlushDeferred(SendBatch batch)
+    {
+        lock (_lock)
+        {
+            if (ReferenceEquals(_deferredBy, batch)) _deferredBy = null;
+            if (_writing || _transport is null || _queue.Count == 0) return;
+            _writing = true;
+        }
+        Write();
     }
 
     /// <summary>Stops accepting frames; what is queued is still written, then <see cref="RunAsync"/> returns.</summary>
@@ -85,6 +109,11 @@ internal sealed class FrameSender
     /// <summary>Writes until the queue is empty or a send goes asynchronous. Only the one writer (see <c>_writing</c>) calls it.</summary>
     private void Write()
     {
+        if (_transport is IWampBatchTransport gathering)
+        {
+            WriteGathered(gathering);
+            return;
+        }
         while (true)
         {
             WampFrame frame;
@@ -121,6 +150,78 @@ internal sealed class FrameSender
         // Completed and written out, or failed: release what is left (after a failure) and end.
         ReleaseQueued();
         _done.TrySetResult();
+    }
+
+    /// <summary>
+    /// <see cref="Write"/> for a transport that gathers: every queued frame (up to <see cref="OutputBuffer.MaxPending"/>
+    /// bytes) is appended, then one flush writes them all.
+    /// </summary>
+    private void WriteGathered(IWampBatchTransport transport)
+    {
+        while (true)
+        {
+            long appended = 0;
+            while (appended < OutputBuffer.MaxPending)
+            {
+                WampFrame frame;
+                lock (_lock)
+                {
+                    if (_done.Task.IsCompleted || _queue.Count == 0) break;
+                    frame = _queue.Dequeue();
+                }
+                appended += frame.Memory.Length;
+                try
+                {
+                    transport.Append(frame);
+                }
+                catch (Exception e)
+                {
+                    Sent(frame);
+                    Fail(e);
+                    break;
+                }
+                Sent(frame);
+            }
+            if (!_done.Task.IsCompleted)
+            {
+                ValueTask flush;
+                try
+                {
+                    flush = transport.FlushAsync();
+                }
+                catch (Exception e)
+                {
+                    flush = ValueTask.FromException(e);
+                }
+                if (!flush.IsCompletedSuccessfully)
+                {
+                    _ = WriteGatheredAfterAsync(flush, transport);
+                    return;
+                }
+            }
+            lock (_lock)
+            {
+                if (!_done.Task.IsCompleted && _queue.Count > 0) continue;
+                _writing = false;
+                if (!_completed && !_done.Task.IsCompleted) return; // more frames may come: whoever queues the next one writes it
+            }
+            ReleaseQueued();
+            _done.TrySetResult();
+            return;
+        }
+    }
+
+    private async Task WriteGatheredAfterAsync(ValueTask flush, IWampBatchTransport transport)
+    {
+        try
+        {
+            await flush.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Fail(e);
+        }
+        WriteGathered(transport); // after a failure: releases what is queued and ends
     }
 
     private async Task WriteAfterAsync(ValueTask send, WampFrame frame)

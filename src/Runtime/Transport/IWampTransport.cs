@@ -66,3 +66,17 @@ internal interface IWampFrameTransport
 {
     ValueTask SendAsync(Protocol.WampFrame frame, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// A transport that gathers frames into one write (see <see cref="OutputBuffer"/>): <see cref="FrameSender"/> appends
+/// every frame queued while it writes, then flushes once.
+/// </summary>
+internal interface IWampBatchTransport
+{
+    /// <summary>Appends one frame to the output (copied: the caller releases it afterwards).</summary>
+    /// <exception cref="IOException">The frame cannot be sent (it cannot be transcoded, it is too long, the connection failed).</exception>
+    void Append(in Protocol.WampFrame frame);
+
+    /// <summary>Writes what was appended; completes at once when the operating system took it all.</summary>
+    ValueTask FlushAsync();
+}

@@ -10,7 +10,7 @@ namespace WampContracts.Transport;
 /// longest message the other accepts, every message is one frame with a 4-byte header (type: message, PING or PONG;
 /// 24-bit length). A PING is answered with a PONG carrying its payload; a PONG is read and dropped.
 /// </summary>
-public sealed class RawSocketTransport : IWampTransport, IWampFrameTransport
+public sealed class RawSocketTransport : IWampTransport, IWampFrameTransport, IWampBatchTransport
 {
     /// <summary>The first byte of both handshakes.</summary>
     public const byte Magic = 0x7F;
@@ -23,22 +23,12 @@ public sealed class RawSocketTransport : IWampTransport, IWampFrameTransport
 
     private const int Message = 0, Ping = 1, Pong = 2;
 
-    private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly ByteChannel _channel;
     private readonly int _maxReceive;
     private readonly int _maxSend;
     private readonly WampSerializer? _binary;
-    // Writes: frames are appended to _pending under _writeLock; one flush loop at a time writes what has gathered, so
-    // frames queued while a write is in flight go out together in the next one (as Kestrel's output pipe does for
-    // WebSockets). A sender waits for the loop only when more than MaxPending bytes wait.
-    private const int MaxPending = 64 * 1024;
-    private readonly Lock _writeLock = new();
-    private byte[] _pending = new byte[4096];
-    private int _pendingLength;
-    private byte[] _writing = new byte[4096];
-    private bool _flushing;
-    private Task _flush = Task.CompletedTask;
-    private Exception? _writeFault;
+    // Writes: frames are appended to one buffer and one flush loop at a time writes what has gathered (see OutputBuffer).
+    private readonly OutputBuffer _out;
     private readonly byte[] _header = new byte[4];
     private readonly byte[] _in = new byte[8192];
     private int _inStart, _inEnd;
@@ -49,14 +39,24 @@ public sealed class RawSocketTransport : IWampTransport, IWampFrameTransport
     /// <param name="maxReceive">The longest message this side accepts (what it announced, or less); longer ones are reported oversized.</param>
     /// <param name="maxSend">The longest message the peer accepts (what it announced).</param>
     public RawSocketTransport(Socket socket, WampSerializer serializer, int maxReceive, int maxSend)
+        : this(Channel(socket), serializer, maxReceive, maxSend)
+    {
+    }
+
+    private static StreamChannel Channel(Socket socket)
     {
         ArgumentNullException.ThrowIfNull(socket);
+        socket.NoDelay = true;
+        return new StreamChannel(new NetworkStream(socket, ownsSocket: true));
+    }
+
+    internal RawSocketTransport(ByteChannel channel, WampSerializer serializer, int maxReceive, int maxSend)
+    {
         ArgumentNullException.ThrowIfNull(serializer);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxReceive, 64);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxSend, 512);
-        _socket = socket;
-        _socket.NoDelay = true;
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _channel = channel;
+        _out = new OutputBuffer(channel);
         Serializer = serializer;
         _binary = serializer.IsBinary ? serializer : null;
         _maxReceive = maxReceive;
@@ -68,6 +68,9 @@ public sealed class RawSocketTransport : IWampTransport, IWampFrameTransport
 
     /// <summary>The longest message the peer accepts.</summary>
     public int MaxSendLength => _maxSend;
+
+    /// <summary>Whether reads block the thread that calls them (see <see cref="SocketChannel"/>).</summary>
+    internal bool ReadsOnOwnThread => _channel.ReadsOnOwnThread;
 
     /// <summary>The handshake's length exponent for a limit: the smallest L (0-15) with 2^(9+L) at least <paramref name="maxMessageSize"/>.</summary>
     public static int LengthExponent(int maxMessageSize)
@@ -87,8 +90,13 @@ public sealed class RawSocketTransport : IWampTransport, IWampFrameTransport
     /// </summary>
     /// <exception cref="WampConnectionException">The connection failed or timed out, the router refused every
     /// serializer or answered with another error, or sent no RawSocket handshake.</exception>
-    public static async Task<RawSocketTransport> ConnectAsync(string host, int port, TimeSpan connectTimeout, int maxMessageSize,
-        IReadOnlyList<WampSerializer>? serializers, CancellationToken cancellationToken)
+    public static Task<RawSocketTransport> ConnectAsync(string host, int port, TimeSpan connectTimeout, int maxMessageSize,
+        IReadOnlyList<WampSerializer>? serializers, CancellationToken cancellationToken) =>
+        ConnectAsync(host, port, connectTimeout, maxMessageSize, serializers, ownReaderThread: false, cancellationToken);
+
+    /// <summary>The same, read by a thread of its own when <paramref name="ownReaderThread"/> (see <see cref="SocketChannel"/>).</summary>
+    internal static async Task<RawSocketTransport> ConnectAsync(string host, int port, TimeSpan connectTimeout, int maxMessageSize,
+        IReadOnlyList<WampSerializer>? serializers, bool ownReaderThread, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(host);
         if (serializers is not { Count: > 0 }) serializers = [WampSerializer.Json];
@@ -98,18 +106,34 @@ public sealed class RawSocketTransport : IWampTransport, IWampFrameTransport
         timeout.CancelAfter(connectTimeout);
         foreach (var serializer in serializers)
         {
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-            bool keep = false;
+            ByteChannel? channel = null;
             try
             {
-                await socket.ConnectAsync(host, port, timeout.Token).ConfigureAwait(false);
+                if (ownReaderThread)
+                {
+                    channel = new SocketChannel(await SocketChannel.ConnectAsync(host, port, connectTimeout, timeout.Token).ConfigureAwait(false));
+                }
+                else
+                {
+                    var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                    try
+                    {
+                        await socket.ConnectAsync(host, port, timeout.Token).ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        socket.Dispose();
+                        throw;
+                    }
+                    channel = Channel(socket);
+                }
                 byte[] hello = [Magic, (byte)(exponent << 4 | serializer.RawSocketId), 0, 0];
-                await socket.SendAsync(hello, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                await channel.WriteAsync(hello).ConfigureAwait(false);
                 var reply = new byte[4];
                 int read = 0;
                 while (read < 4)
                 {
-                    int n = await socket.ReceiveAsync(reply.AsMemory(read), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                    int n = await channel.ReadAsync(reply.AsMemory(read), timeout.Token).ConfigureAwait(false);
                     if (n == 0) throw new WampConnectionException(WampConnectionException.TransportLost, $"tcp://{host}:{port} closed the connection during the RawSocket handshake.");
                     read += n;
                 }
@@ -127,21 +151,22 @@ public sealed class RawSocketTransport : IWampTransport, IWampFrameTransport
                 }
                 if (low != serializer.RawSocketId)
                     throw new WampConnectionException(WampConnectionException.TransportLost, $"tcp://{host}:{port} answered the RawSocket handshake with serializer {low}, not the {serializer.Name} ({serializer.RawSocketId}) offered.");
-                keep = true;
-                return new RawSocketTransport(socket, serializer, maxMessageSize, MaxLength(high));
+                var transport = new RawSocketTransport(channel, serializer, maxMessageSize, MaxLength(high));
+                channel = null;
+                return transport;
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 throw new WampConnectionException(WampConnectionException.TransportLost,
                     $"Could not connect to tcp://{host}:{port} within {connectTimeout.TotalMilliseconds:0} ms.");
             }
-            catch (SocketException e)
+            catch (Exception e) when (e is SocketException or IOException)
             {
                 throw new WampConnectionException(WampConnectionException.TransportLost, $"Could not connect to tcp://{host}:{port}: {e.Message}", e);
             }
             finally
             {
-                if (!keep) socket.Dispose();
+                channel?.Abort();
             }
         }
         throw new WampConnectionException(WampConnectionException.TransportLost,
@@ -158,101 +183,72 @@ public sealed class RawSocketTransport : IWampTransport, IWampFrameTransport
         _ => $"error {code}",
     };
 
-    public ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken) => SendAsync(message, null, cancellationToken);
+    public ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken) => Send(message.Span, null);
 
-    ValueTask IWampFrameTransport.SendAsync(Protocol.WampFrame frame, CancellationToken cancellationToken) => SendAsync(frame.Memory, frame.Native, cancellationToken);
+    ValueTask IWampFrameTransport.SendAsync(Protocol.WampFrame frame, CancellationToken cancellationToken) => Send(frame.Memory.Span, frame.Native);
 
-    private ValueTask SendAsync(ReadOnlyMemory<byte> message, NativeSplice? native, CancellationToken cancellationToken)
+    private ValueTask Send(ReadOnlySpan<byte> message, NativeSplice? native)
     {
-        lock (_writeLock)
+        try
         {
-            if (_writeFault is { } fault) return ValueTask.FromException(new IOException("the RawSocket connection failed", fault));
-            int at = _pendingLength;
+            Append(message, native);
+        }
+        catch (IOException e)
+        {
+            return ValueTask.FromException(e);
+        }
+        return _out.FlushAsync();
+    }
+
+    void IWampBatchTransport.Append(in Protocol.WampFrame frame) => Append(frame.Memory.Span, frame.Native);
+
+    ValueTask IWampBatchTransport.FlushAsync() => _out.FlushAsync();
+
+    private void Append(ReadOnlySpan<byte> message, NativeSplice? native)
+    {
+        lock (_out.Lock)
+        {
+            if (_out.Fault is { } fault) throw new IOException("the RawSocket connection failed", fault);
+            int at = _out.Length;
             int length;
             if (_binary is null)
             {
                 length = message.Length;
-                if (_pending.Length - at < 4 + length) Array.Resize(ref _pending, Math.Max(at + 4 + length, _pending.Length * 2));
-                message.Span.CopyTo(_pending.AsSpan(at + 4));
+                _out.Reserve(4 + length);
+                message.CopyTo(_out.Buffer.AsSpan(at + 4));
             }
             else
             {
+                _out.Reserve(4 + message.Length);
                 try
                 {
-                    length = _binary.FromFrame(message.Span, native, ref _pending, at + 4);
+                    length = _binary.FromFrame(message, native, ref _out.Buffer, at + 4);
                 }
                 catch (Protocol.WampProtocolException e)
                 {
-                    return ValueTask.FromException(new IOException($"a message could not be transcoded to {_binary.Name}: {e.Message}", e));
+                    throw new IOException($"a message could not be transcoded to {_binary.Name}: {e.Message}", e);
                 }
             }
             if (length > _maxSend)
-                return ValueTask.FromException(new IOException($"a message of {length} bytes is longer than the {_maxSend} bytes the peer accepts over RawSocket"));
-            WriteHeader(_pending.AsSpan(at), Message, length);
-            _pendingLength = at + 4 + length;
-            return Flush();
+                throw new IOException($"a message of {length} bytes is longer than the {_maxSend} bytes the peer accepts over RawSocket");
+            WriteHeader(_out.Buffer.AsSpan(at), Message, length);
+            _out.Length = at + 4 + length;
         }
     }
 
-    /// <summary>Appends a PONG (under the write lock, like every frame).</summary>
+    /// <summary>Appends a PONG and flushes it.</summary>
     private ValueTask SendPong(ReadOnlySpan<byte> payload)
     {
-        lock (_writeLock)
+        lock (_out.Lock)
         {
-            if (_writeFault is { } fault) return ValueTask.FromException(new IOException("the RawSocket connection failed", fault));
-            int at = _pendingLength;
-            if (_pending.Length - at < 4 + payload.Length) Array.Resize(ref _pending, Math.Max(at + 4 + payload.Length, _pending.Length * 2));
-            WriteHeader(_pending.AsSpan(at), Pong, payload.Length);
-            payload.CopyTo(_pending.AsSpan(at + 4));
-            _pendingLength = at + 4 + payload.Length;
-            return Flush();
+            if (_out.Fault is { } fault) return ValueTask.FromException(new IOException("the RawSocket connection failed", fault));
+            int at = _out.Length;
+            _out.Reserve(4 + payload.Length);
+            WriteHeader(_out.Buffer.AsSpan(at), Pong, payload.Length);
+            payload.CopyTo(_out.Buffer.AsSpan(at + 4));
+            _out.Length = at + 4 + payload.Length;
         }
-    }
-
-    /// <summary>Under the write lock: starts the flush loop, or leaves the new bytes to the running one.</summary>
-    private ValueTask Flush()
-    {
-        if (!_flushing)
-        {
-            _flushing = true;
-            _flush = FlushLoopAsync();
-            return new ValueTask(_flush);
-        }
-        return _pendingLength <= MaxPending ? ValueTask.CompletedTask : new ValueTask(_flush);
-    }
-
-    private async Task FlushLoopAsync()
-    {
-        try
-        {
-            while (true)
-            {
-                int length;
-                lock (_writeLock)
-                {
-                    if (_pendingLength == 0)
-                    {
-                        _flushing = false;
-                        return;
-                    }
-                    (_pending, _writing) = (_writing, _pending);
-                    length = _pendingLength;
-                    _pendingLength = 0;
-                    // A buffer grown by one huge message is not kept.
-                    if (_pending.Length > 1 << 20) _pending = new byte[4096];
-                }
-                await _stream.WriteAsync(_writing.AsMemory(0, length)).ConfigureAwait(false);
-            }
-        }
-        catch (Exception e)
-        {
-            lock (_writeLock)
-            {
-                _writeFault = e;
-                _flushing = false;
-            }
-            throw;
-        }
+        return _out.FlushAsync();
     }
 
     private static void WriteHeader(Span<byte> header, int type, int length)
@@ -355,13 +351,13 @@ public sealed class RawSocketTransport : IWampTransport, IWampFrameTransport
             int missing = buffer.Length - read;
             if (missing >= _in.Length)
             {
-                int n = await _stream.ReadAsync(buffer[read..], cancellationToken).ConfigureAwait(false);
+                int n = await _channel.ReadAsync(buffer[read..], cancellationToken).ConfigureAwait(false);
                 if (n == 0) return false;
                 read += n;
                 continue;
             }
             _inStart = 0;
-            _inEnd = await _stream.ReadAsync(_in, cancellationToken).ConfigureAwait(false);
+            _inEnd = await _channel.ReadAsync(_in, cancellationToken).ConfigureAwait(false);
             if (_inEnd == 0) return false;
             int take = Math.Min(missing, _inEnd);
             _in.AsSpan(0, take).CopyTo(buffer.Span[read..]);
@@ -376,10 +372,8 @@ public sealed class RawSocketTransport : IWampTransport, IWampFrameTransport
         // RawSocket has no close frame: the end of the TCP stream is the close, after what is queued has gone out.
         try
         {
-            Task flush;
-            lock (_writeLock) flush = _flush;
-            await flush.WaitAsync(cancellationToken).ConfigureAwait(false);
-            _socket.Shutdown(SocketShutdown.Send);
+            await _out.Pending.WaitAsync(cancellationToken).ConfigureAwait(false);
+            _out.ShutdownWhenWritten();
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException or IOException)
         {
@@ -387,25 +381,12 @@ public sealed class RawSocketTransport : IWampTransport, IWampFrameTransport
         }
     }
 
-    public void Abort()
-    {
-        try
-        {
-            _socket.LingerState = new LingerOption(true, 0);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            // Already closed.
-        }
-        _socket.Dispose();
-    }
+    public void Abort() => _channel.Abort();
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
-        _stream.Dispose();
-        _socket.Dispose();
+        await _channel.DisposeAsync().ConfigureAwait(false);
         var buffer = Interlocked.Exchange(ref _receiveBuffer, []);
         if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
-        return ValueTask.CompletedTask;
     }
 }

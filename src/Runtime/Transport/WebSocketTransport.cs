@@ -99,7 +99,7 @@ public sealed class WebSocketTransport : IWampTransport, IWampFrameTransport
             socket.Dispose();
             if (check?.Failure is { } refused)
                 throw new WampConnectionException(WampConnectionException.TransportLost, $"Could not connect to {url}: {refused}.", e);
-            throw new WampConnectionException(WampConnectionException.TransportLost, $"Could not connect to {url}: {Describe(e)}", e);
+            throw new WampConnectionException(WampConnectionException.TransportLost, $"Could not connect to {url}: {WebSocketHandshake.Describe(e)}", e);
         }
         var chosen = serializers.FirstOrDefault(s => s.Subprotocol == socket.SubProtocol);
         if (chosen is null)
@@ -110,21 +110,6 @@ public sealed class WebSocketTransport : IWampTransport, IWampFrameTransport
                 $"{url} accepted none of the WebSocket subprotocols {string.Join(", ", serializers.Select(s => $"'{s.Subprotocol}'"))} (it chose '{socket.SubProtocol ?? "none"}').");
         }
         return new WebSocketTransport(socket, maxMessageSize, chosen);
-    }
-
-    /// <summary>
-    /// The messages of an exception and its inner ones: ClientWebSocket says only "Unable to connect to the remote
-    /// server", the cause (refused connection, TLS alert, ...) is further in.
-    /// </summary>
-    private static string Describe(Exception e)
-    {
-        var messages = new List<string>();
-        for (Exception? x = e; x is not null && messages.Count < 5; x = x.InnerException)
-        {
-            string m = x.Message.Trim();
-            if (m.Length > 0 && !messages.Contains(m)) messages.Add(m);
-        }
-        return string.Join(" ", messages.Select(m => m.EndsWith('.') ? m : m + "."));
     }
 
     public ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken) => SendAsync(message, null, cancellationToken);
