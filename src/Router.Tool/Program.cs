@@ -11,9 +11,10 @@ using WampContracts.Router.Configuration;
 // Prints one line with its URL once it listens. SIGTERM, SIGINT (Ctrl+C) or SIGQUIT, once or repeatedly, start one
 // graceful shutdown: it prints "stopping", says GOODBYE (wamp.close.system_shutdown) to every session, closes the
 // listener and exits with code 0, after at most --shutdown-timeout seconds whatever is still running.
-// Socket completions run on the runtime's event threads instead of being handed to the thread pool, and Kestrel then
-// runs the router on them too (WampRouterOptions.HandleOnIoThreads): one wake-up per message instead of two. Set before
-// any socket exists (the runtime reads it once); an explicit setting in the environment wins.
+// Socket completions run on the runtime's event threads instead of being handed to the thread pool, and the router's
+// work on a connection read by the thread pool (past the connections that get a reader thread of their own, and every
+// TLS one) runs there too, since it never blocks: one wake-up per message instead of two. Set before any socket
+// exists (the runtime reads it once); an explicit setting in the environment wins.
 if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") is null)
     Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
 

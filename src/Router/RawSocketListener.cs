@@ -10,75 +10,21 @@ namespace WampContracts.Router;
 /// The router's RawSocket listener: accepts TCP connections, runs the 4-byte handshake (serializer and maximum
 /// message length, within <see cref="WampRouterOptions.HandshakeTimeout"/>) and serves each as a session.
 /// </summary>
-internal sealed class RawSocketListener : IAsyncDisposable
+internal sealed class RawSocketListener(RouterCore core, Socket listener) : ConnectionListener(core, listener)
 {
-    private readonly RouterCore _core;
-    private readonly TcpListener _listener;
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly Task _acceptLoop;
-    private readonly HashSet<Task> _connections = new();
-    private readonly Lock _lock = new();
-
-    private RawSocketListener(RouterCore core, TcpListener listener)
-    {
-        _core = core;
-        _listener = listener;
-        _acceptLoop = AcceptLoopAsync();
-    }
-
-    /// <summary>The port it listens on.</summary>
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
-
     /// <exception cref="IOException">The port cannot be listened on.</exception>
-    public static RawSocketListener Start(RouterCore core, IPAddress address, int port)
-    {
-        var listener = new TcpListener(address, port);
-        try
-        {
-            listener.Start();
-        }
-        catch (SocketException e)
-        {
-            listener.Dispose();
-            throw new IOException($"cannot listen for RawSocket on {address}:{port}: {e.Message}", e);
-        }
-        return new RawSocketListener(core, listener);
-    }
+    public static RawSocketListener Start(RouterCore core, IPAddress address, int port) => new(core, Listen(address, port, "RawSocket"));
 
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stopping.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await _listener.AcceptSocketAsync(_stopping.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException)
-            {
-                // One failed accept (the peer reset before we took it) does not stop the listener.
-                continue;
-            }
-            var serve = ServeAsync(socket);
-            lock (_lock) _connections.Add(serve);
-            _ = serve.ContinueWith(t => { lock (_lock) _connections.Remove(t); }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        }
-    }
-
-    private async Task ServeAsync(Socket socket)
+    protected override async Task ServeAsync(Socket socket)
     {
         RawSocketTransport? transport = null;
+        bool handshaking = true;
         try
         {
-            socket.NoDelay = true;
-            var options = _core.Options;
+            var options = Core.Options;
             var hello = new byte[4];
             using var timer = new CancellationTokenSource(options.HandshakeTimeout, options.TimeProvider);
-            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, timer.Token))
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(Stopping.Token, timer.Token))
             {
                 int read = 0;
                 while (read < 4)
@@ -93,10 +39,10 @@ internal sealed class RawSocketListener : IAsyncDisposable
                 var serializer = WampSerializer.FromRawSocketId(hello[1] & 0x0f);
                 if (hello[2] != 0 || hello[3] != 0) error = RawSocketTransport.ReservedBitsUsed;
                 else if (serializer is null || !Accepts(options, serializer)) error = RawSocketTransport.SerializerUnsupported;
-                else if (_core.AtConnectionLimit) error = RawSocketTransport.ConnectionLimitReached;
+                else if (Core.AtConnectionLimit) error = RawSocketTransport.ConnectionLimitReached;
                 if (error != 0)
                 {
-                    _core.Log.ConnectionRefused($"RawSocket handshake refused: {RawSocketTransport.DescribeError(error)}");
+                    Core.Log.ConnectionRefused($"RawSocket handshake refused: {RawSocketTransport.DescribeError(error)}");
                     await socket.SendAsync(new byte[] { RawSocketTransport.Magic, (byte)(error << 4), 0, 0 }, SocketFlags.None, timeout.Token).ConfigureAwait(false);
                     socket.Shutdown(SocketShutdown.Send);
                     return;
@@ -105,7 +51,9 @@ internal sealed class RawSocketListener : IAsyncDisposable
                 await socket.SendAsync(new byte[] { RawSocketTransport.Magic, (byte)(exponent << 4 | serializer!.RawSocketId), 0, 0 }, SocketFlags.None, timeout.Token).ConfigureAwait(false);
                 transport = new RawSocketTransport(socket, serializer, options.MaxMessageSize, RawSocketTransport.MaxLength(hello[1] >> 4));
             }
-            await _core.ServeAsync(transport, _stopping.Token).ConfigureAwait(false);
+            handshaking = false;
+            HandshakeDone();
+            await Core.ServeAsync(transport, Stopping.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
         {
@@ -113,22 +61,11 @@ internal sealed class RawSocketListener : IAsyncDisposable
         }
         finally
         {
+            if (handshaking) HandshakeDone();
             if (transport is null) socket.Dispose();
         }
     }
 
     internal static bool Accepts(WampRouterOptions options, WampSerializer serializer) =>
         options.Serializers is not { Count: > 0 } list || list.Contains(serializer);
-
-    public async ValueTask DisposeAsync()
-    {
-        _stopping.Cancel();
-        _listener.Stop();
-        await _acceptLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        Task[] running;
-        lock (_lock) running = [.. _connections];
-        using var timeout = new CancellationTokenSource(_core.Options.HandshakeTimeout);
-        await Task.WhenAll(running).WaitAsync(timeout.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        _listener.Dispose();
-    }
 }

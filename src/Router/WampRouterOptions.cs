@@ -129,15 +129,6 @@ public sealed class WampRouterOptions
     public int MaxRealms { get; init; } = 1_000;
 
     /// <summary>
-    /// A router started with <see cref="WampRouter.StartAsync"/> handles each connection's messages on the thread its
-    /// bytes arrived on, with no hop to the thread pool (Kestrel's <c>UnsafePreferInlineScheduling</c>): the router's
-    /// own work never blocks. Authenticator and authorizer callbacks of <see cref="RealmSettings"/> then start on those
-    /// threads too, so they must not block (await instead); set this to false if one does. A router mapped into your
-    /// application (<c>MapWampRouter</c>) runs as that application's Kestrel is configured. Default true.
-    /// </summary>
-    public bool HandleOnIoThreads { get; init; } = true;
-
-    /// <summary>
     /// Bound on a new connection's HELLO, on authentication (from HELLO to WELCOME, the authenticators' callbacks
     /// included) and on the GOODBYE handshake. Default 10 s.
     /// </summary>

@@ -33,9 +33,9 @@ public sealed class WampSessionOptions
 
     /// <summary>
     /// A connection without TLS (<c>ws://</c>, <c>tcp://</c>) is read by a thread of its own that waits in the kernel
-    /// for the next message: one wake-up per message where the thread pool takes two, the lowest latency. Off: the
-    /// thread pool reads, which suits a process that holds thousands of sessions. TLS connections are always read by
-    /// the thread pool. Default on.
+    /// for the next message: one wake-up per message where the thread pool takes two, the lowest latency. A process
+    /// gives at most 64 connections a thread of their own (every thread costs each garbage collection a stack to
+    /// scan); further ones, and TLS connections, are read by the thread pool, as are all with this off. Default on.
     /// </summary>
     public bool ReaderThread { get; init; } = true;
 

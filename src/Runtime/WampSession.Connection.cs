@@ -120,22 +120,10 @@ public sealed partial class WampSession
         using var noFlow = ExecutionContext.IsFlowSuppressed() ? default : ExecutionContext.SuppressFlow();
         if (connection.Transport is WebSocketConnection { ReadsOnOwnThread: true } or RawSocketTransport { ReadsOnOwnThread: true })
         {
-            var thread = new Thread(static s =>
-            {
-                var (session, connection, generation) = ((WampSession, Connection, int))s!;
-                SocketChannel.t_mayBlock = true;
-                // Reads complete on this thread, so the loop runs here to its end (it catches what it can meet).
-                try
-                {
-                    session.ReceiveLoopAsync(connection, generation).GetAwaiter().GetResult();
-                }
-                catch (Exception e)
-                {
-                    session._log.ReceiveFailed(e, session.Realm);
-                }
-            })
-            { IsBackground = true, Name = "WAMP reader" };
-            thread.UnsafeStart((this, connection, generation));
+            // Reads complete on that thread, so the loop runs there to its end (it catches what it can meet).
+            _ = ReaderThread.Start(() => ReceiveLoopAsync(connection, generation))
+                .ContinueWith(static (t, s) => ((WampSession)s!)._log.ReceiveFailed(t.Exception!.InnerException!, ((WampSession)s!).Realm),
+                    this, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             return;
         }
         _ = Task.Run(() => ReceiveLoopAsync(connection, generation), CancellationToken.None);

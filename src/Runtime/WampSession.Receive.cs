@@ -20,11 +20,16 @@ public sealed partial class WampSession
         var reader = connection.Reader!;
         var batch = new SendBatch();
         bool owner = true;
+        WampReceiveResult r = default;
+        WampMessage m = default;
         try
         {
             while (!connection.IsLost)
             {
-                WampReceiveResult r;
+                // IMPORTANT: the last message is let go before the wait (the loop's locals live on in its state machine):
+                // an idle session must not hold the last message it got.
+                r = default;
+                m = default;
                 try
                 {
                     var receive = connection.Transport.ReceiveAsync(connection.Stopped.Token);
@@ -53,7 +58,6 @@ public sealed partial class WampSession
                     OnUnreadable(connection, r.Message.Span, WampUris.PayloadSizeExceeded, $"larger than MaxMessageSize ({_options.MaxMessageSize} bytes)");
                     continue;
                 }
-                WampMessage m;
                 try
                 {
                     m = WampMessageParser.Parse(r.Message);

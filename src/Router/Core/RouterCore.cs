@@ -77,6 +77,8 @@ internal sealed partial class RouterCore(WampRouterOptions options)
     /// <summary>Serves one connection until the session ends, the peer disconnects, or the router stops.</summary>
     public async Task ServeAsync(IWampTransport transport, CancellationToken cancellationToken)
     {
+        // A connection read by its own thread comes back to it after every wait that completed elsewhere.
+        var reader = ReaderThread.Current;
         var session = new RouterSession(transport, Options, Log);
         bool admitted = Interlocked.Increment(ref _connections) <= Options.MaxConnections;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
@@ -89,7 +91,8 @@ internal sealed partial class RouterCore(WampRouterOptions options)
             }
             else if (await HandshakeAsync(session, stop.Token).ConfigureAwait(false))
             {
-                await ReceiveLoopAsync(session, stop.Token).ConfigureAwait(false);
+                if (reader is not null) await reader.Return();
+                await ReceiveLoopAsync(session, reader, stop.Token).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or System.Net.WebSockets.WebSocketException or ObjectDisposedException)
@@ -231,6 +234,24 @@ internal sealed partial class RouterCore(WampRouterOptions options)
     /// </summary>
     private async Task<WampMessage?> ReceiveHandshakeMessageAsync(RouterSession session, TimeSpan bound, string expected, CancellationToken cancellationToken)
     {
+        WampReceiveResult r;
+        if (session.Transport is WebSocketConnection { ReadsOnOwnThread: true })
+        {
+            // A connection read by its own thread waits in the kernel, so no timer could interrupt the wait; its receive
+            // can be canceled instead without losing its place in the stream (nothing is consumed until a message is whole).
+            using var timer = new CancellationTokenSource(bound > TimeSpan.Zero ? bound : TimeSpan.FromTicks(1), Options.TimeProvider);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+            try
+            {
+                r = await session.Transport.ReceiveAsync(linked.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                Refuse(session, WampUris.ProtocolViolation, $"no {expected} within {Options.HandshakeTimeout.TotalMilliseconds:0} ms");
+                return null;
+            }
+            return ParseHandshakeMessage(session, r, expected);
+        }
         var receive = session.Transport.ReceiveAsync(cancellationToken).AsTask();
         using (var timer = new CancellationTokenSource())
         {
@@ -243,7 +264,11 @@ internal sealed partial class RouterCore(WampRouterOptions options)
             }
             timer.Cancel();
         }
-        var r = await receive.ConfigureAwait(false);
+        return ParseHandshakeMessage(session, await receive.ConfigureAwait(false), expected);
+    }
+
+    private WampMessage? ParseHandshakeMessage(RouterSession session, WampReceiveResult r, string expected)
+    {
         if (r.IsClosed) return null;
         if (r.Rejection is { } rejection)
         {
@@ -349,13 +374,12 @@ internal sealed partial class RouterCore(WampRouterOptions options)
     /// What the messages of one read cause (INVOCATIONs, RESULTs, EVENTs to other sessions) waits in the loop's
     /// <see cref="SendBatch"/> and leaves in one write per peer when the loop next waits for bytes.
     /// </remarks>
-    private async Task ReceiveLoopAsync(RouterSession session, CancellationToken cancellationToken)
+    private async Task ReceiveLoopAsync(RouterSession session, ReaderThread? reader, CancellationToken cancellationToken)
     {
         var realm = session.Realm!;
-        var batch = new SendBatch();
         try
         {
-            await ReceiveLoopAsync(session, realm, batch, cancellationToken).ConfigureAwait(false);
+            await ReceiveLoopAsync(session, realm, reader, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -363,14 +387,20 @@ internal sealed partial class RouterCore(WampRouterOptions options)
         }
     }
 
-    private async Task ReceiveLoopAsync(RouterSession session, Realm realm, SendBatch batch, CancellationToken cancellationToken)
+    private async Task ReceiveLoopAsync(RouterSession session, Realm realm, ReaderThread? reader, CancellationToken cancellationToken)
     {
+        WampReceiveResult r = default;
+        WampMessage m = default;
         while (true)
         {
+            // IMPORTANT: the last message is let go before the wait: the loop's locals live on in its state machine, and an
+            // idle session must not hold the last message it got (up to MaxMessageSize).
+            r = default;
+            m = default;
             var receive = session.Transport.ReceiveAsync(cancellationToken);
             if (!receive.IsCompleted) SendBatch.End();
-            var r = await receive.ConfigureAwait(false);
-            SendBatch.Begin(batch);
+            r = await receive.ConfigureAwait(false);
+            SendBatch.Begin(SendBatch.OfThisThread());
             if (r.IsClosed) return;
             if (r.Rejection is { } rejection)
             {
@@ -382,7 +412,6 @@ internal sealed partial class RouterCore(WampRouterOptions options)
                 if (!realm.OnUnreadable(session, r.Message.Span, WampUris.PayloadSizeExceeded, $"message larger than the router's limit of {Options.MaxMessageSize} bytes")) return;
                 continue;
             }
-            WampMessage m;
             try
             {
                 m = WampMessageParser.Parse(r.Message);
@@ -413,9 +442,18 @@ internal sealed partial class RouterCore(WampRouterOptions options)
                 default:
                     // A role with a dynamic authorizer is asked first, outside the realm's lock.
                     var ask = realm.AskAuthorizerAsync(session, m, cancellationToken);
-                    if (!ask.IsCompleted) SendBatch.End();
-                    var answer = await ask.ConfigureAwait(false);
-                    SendBatch.Begin(batch);
+                    Realm.AuthorizerAnswer? answer;
+                    if (ask.IsCompleted)
+                    {
+                        answer = ask.Result;
+                    }
+                    else
+                    {
+                        SendBatch.End();
+                        answer = await ask.ConfigureAwait(false);
+                        if (reader is not null) await reader.Return();
+                        SendBatch.Begin(SendBatch.OfThisThread());
+                    }
                     if (!realm.Handle(session, m, answer)) return;
                     break;
             }

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Net.Sockets;
+using System.Threading.Tasks.Sources;
 
 namespace WampContracts.Transport;
 
@@ -107,7 +109,26 @@ internal sealed class SocketChannel : ByteChannel
     private readonly Socket _socket;
     private int _aborted;
 
-    /// <param name="socket">A connected socket; it is made non-blocking and owned from now on.</param>
+    /// <summary>
+    /// How many connections of a process get a reader thread of their own; further ones are read by the thread pool.
+    /// Every thread costs each garbage collection a stack to scan, so thousands of them would slow the whole process.
+    /// </summary>
+    public const int MaxReaderThreads = 64;
+
+    private static int s_reserved;
+
+    /// <summary>Takes one of the <see cref="MaxReaderThreads"/>; false when all are taken. A channel gives its own back when it ends.</summary>
+    public static bool TryReserve()
+    {
+        if (Interlocked.Increment(ref s_reserved) <= MaxReaderThreads) return true;
+        Interlocked.Decrement(ref s_reserved);
+        return false;
+    }
+
+    /// <summary>Gives back a reservation that no channel was made for.</summary>
+    public static void Unreserve() => Interlocked.Decrement(ref s_reserved);
+
+    /// <param name="socket">A connected socket; it is made non-blocking and owned from now on. The caller has reserved a reader thread (<see cref="TryReserve"/>), which the channel gives back when it ends.</param>
     public SocketChannel(Socket socket)
     {
         _socket = socket;
@@ -123,17 +144,27 @@ internal sealed class SocketChannel : ByteChannel
     /// </summary>
     [ThreadStatic] internal static bool t_mayBlock;
 
+    /// <summary>The longest a reader spins for the next message before it sleeps in the kernel.</summary>
+    internal static readonly long MaxSpin = Stopwatch.Frequency / 10_000; // 100 µs
+
+    // When the last bytes arrived, and the average gap between arrivals (both Stopwatch ticks; reader only).
+    private long _lastArrival, _averageGap = long.MaxValue / 2;
+
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         int n = _socket.Receive(buffer.Span, SocketFlags.None, out var error);
-        if (error == SocketError.Success) return new ValueTask<int>(n);
+        if (error == SocketError.Success) return new ValueTask<int>(Arrived(n));
         if (error != SocketError.WouldBlock) return ValueTask.FromException<int>(new IOException($"the connection failed: {error}", new SocketException((int)error)));
         SendBatch.End();
         if (t_mayBlock)
         {
+            if (Spin(buffer) is int spun) return new ValueTask<int>(Arrived(spun));
+            // On a reader thread the wait happens at the bottom of its stack, once the read's callers have returned:
+            // what they last handled (a 4 MiB message, say) is then no longer reachable from a sleeping thread's frames.
+            if (ReaderThread.Current is { } reader) return (_wait ??= new ReadWait(this)).Start(reader, buffer, cancellationToken);
             try
             {
-                return new ValueTask<int>(ReadBlocking(buffer, cancellationToken));
+                return new ValueTask<int>(Arrived(ReadBlocking(buffer, cancellationToken)));
             }
             catch (Exception e)
             {
@@ -145,6 +176,84 @@ internal sealed class SocketChannel : ByteChannel
             var (channel, memory, token) = ((SocketChannel, Memory<byte>, CancellationToken))s!;
             return channel.ReadBlocking(memory, token);
         }, (this, buffer, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+    }
+
+    private ReadWait? _wait;
+
+    /// <summary>A read that waits on its reader thread's own loop (see <see cref="ReaderThread.Post"/>); one per channel, reused.</summary>
+    private sealed class ReadWait(SocketChannel channel) : IValueTaskSource<int>
+    {
+        private ManualResetValueTaskSourceCore<int> _core;
+        private Memory<byte> _buffer;
+        private CancellationToken _token;
+        private Action? _run;
+
+        public ValueTask<int> Start(ReaderThread reader, Memory<byte> buffer, CancellationToken cancellationToken)
+        {
+            _core.Reset();
+            _buffer = buffer;
+            _token = cancellationToken;
+            reader.Post(_run ??= Run);
+            return new ValueTask<int>(this, _core.Version);
+        }
+
+        private void Run()
+        {
+            var (buffer, token) = (_buffer, _token);
+            _buffer = default;
+            _token = default;
+            int n;
+            try
+            {
+                n = channel.Arrived(channel.ReadBlocking(buffer, token));
+            }
+            catch (Exception e)
+            {
+                _core.SetException(e);
+                return;
+            }
+            // The reader's continuation runs here, on its thread.
+            _core.SetResult(n);
+        }
+
+        public int GetResult(short token) => _core.GetResult(token);
+
+        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(continuation, state, token, flags);
+    }
+
+    private int Arrived(int n)
+    {
+        long now = Stopwatch.GetTimestamp();
+        long gap = Math.Min(now - _lastArrival, MaxSpin * 16);
+        _lastArrival = now;
+        _averageGap += (gap - _averageGap) / 8;
+        return n;
+    }
+
+    /// <summary>
+    /// On a connection whose messages come close together (a caller waiting for answers, a callee under a steady
+    /// stream of calls), the reader polls for the next one a little before it sleeps: on a virtual machine a sleeping
+    /// thread costs tens of microseconds to wake, more than such a gap. It yields the processor between polls, so a
+    /// thread with work runs first, and spins at most twice the usual gap and never past <see cref="MaxSpin"/>; a quiet
+    /// connection does not spin at all.
+    /// </summary>
+    private int? Spin(Memory<byte> buffer)
+    {
+        long budget = Math.Min(MaxSpin, 2 * _averageGap);
+        if (budget <= 0 || _averageGap >= MaxSpin) return null;
+        long start = Stopwatch.GetTimestamp();
+        do
+        {
+            Thread.Yield();
+            int n = _socket.Receive(buffer.Span, SocketFlags.None, out var error);
+            if (error == SocketError.Success) return n;
+            if (error != SocketError.WouldBlock) return null; // the blocking read reports it
+        }
+        while (Stopwatch.GetTimestamp() - start < budget);
+        return null;
     }
 
     private int ReadBlocking(Memory<byte> buffer, CancellationToken cancellationToken)
@@ -208,6 +317,7 @@ internal sealed class SocketChannel : ByteChannel
     public override void Abort()
     {
         if (Interlocked.Exchange(ref _aborted, 1) != 0) return;
+        Unreserve();
         try
         {
             // shutdown(2) wakes a reader in poll(2); closing the descriptor alone would not.

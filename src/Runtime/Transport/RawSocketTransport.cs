@@ -109,9 +109,19 @@ public sealed class RawSocketTransport : IWampTransport, IWampFrameTransport, IW
             ByteChannel? channel = null;
             try
             {
-                if (ownReaderThread)
+                if (ownReaderThread && SocketChannel.TryReserve())
                 {
-                    channel = new SocketChannel(await SocketChannel.ConnectAsync(host, port, connectTimeout, timeout.Token).ConfigureAwait(false));
+                    Socket connected;
+                    try
+                    {
+                        connected = await SocketChannel.ConnectAsync(host, port, connectTimeout, timeout.Token).ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        SocketChannel.Unreserve();
+                        throw;
+                    }
+                    channel = new SocketChannel(connected);
                 }
                 else
                 {

@@ -25,6 +25,14 @@ internal sealed class SendBatch
     /// <summary>The batch the calling thread is in, if any.</summary>
     public static SendBatch? Current => t_current;
 
+    [ThreadStatic] private static SendBatch? t_own;
+
+    /// <summary>
+    /// A batch kept by the calling thread for readers that never need another to end it (the router's): as a thread
+    /// runs one reader at a time, one batch per thread serves them all.
+    /// </summary>
+    public static SendBatch OfThisThread() => t_own ??= new SendBatch();
+
     /// <summary>Makes <paramref name="batch"/> the calling thread's batch (a reader, after each read).</summary>
     public static void Begin(SendBatch batch) => t_current = batch;
 

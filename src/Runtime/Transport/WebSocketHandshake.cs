@@ -75,8 +75,20 @@ internal static class WebSocketHandshake
     private static async Task<ByteChannel> OpenChannelAsync(Uri url, int port, bool secure, ServerCertificateCheck? check, WampWebSocketOptions options,
         bool ownReaderThread, TimeSpan connectTimeout, CancellationToken cancellationToken)
     {
-        if (!secure && ownReaderThread)
-            return new SocketChannel(await SocketChannel.ConnectAsync(url.IdnHost, port, connectTimeout, cancellationToken).ConfigureAwait(false));
+        if (!secure && ownReaderThread && SocketChannel.TryReserve())
+        {
+            Socket connected;
+            try
+            {
+                connected = await SocketChannel.ConnectAsync(url.IdnHost, port, connectTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                SocketChannel.Unreserve();
+                throw;
+            }
+            return new SocketChannel(connected);
+        }
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
