@@ -56,6 +56,7 @@ internal static class Peers
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"HEAP {GC.GetTotalMemory(forceFullCollection: true)}"));
                 continue;
             }
+            AllocationSampler.WriteIfAsked();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"STATS {count()} {GC.GetTotalAllocatedBytes(precise: true)}"));
         }
     }

@@ -5,6 +5,7 @@ using WampContracts.Bench;
 // docs/performance.md); the other modes are the .NET peers it starts as processes of their own.
 var a = new Args(args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[1..] : args);
 string mode = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "matrix";
+AllocationSampler.StartIfAsked(mode);
 return mode switch
 {
     "matrix" => await Matrix.RunAsync(a),
