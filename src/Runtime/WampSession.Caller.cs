@@ -253,7 +253,7 @@ public sealed partial class WampSession
     }
 
     /// <summary>One outstanding CALL. Completes exactly once: RESULT, ERROR, cancellation or session loss.</summary>
-    private sealed class PendingCall : PendingRequest, ITimed, IThreadPoolWorkItem
+    private sealed class PendingCall : PendingRequest, ITimed
     {
         private const int Pending = 0, CancelRequested = 1, Done = 2;
 
@@ -277,23 +277,23 @@ public sealed partial class WampSession
             else _tcs = new TaskCompletionSource<WampResult>();
         }
 
-        private WampResult _result;
-        private Exception? _error;
-
         /// <summary>Completes the task: at once on a reader that runs continuations, else on the thread pool.</summary>
         private void Deliver(WampResult result, Exception? error)
         {
-            _result = result;
-            _error = error;
-            if (Transport.ReaderGuard.t_inline) Execute();
-            else ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            if (Transport.ReaderGuard.t_inline) Complete(_tcs!, result, error);
+            else ThreadPool.UnsafeQueueUserWorkItem(new Delivery(_tcs!, result, error), preferLocal: false);
         }
 
-        /// <summary>Completes the task with what <see cref="Deliver"/> stored (on the thread pool, or inline).</summary>
-        public void Execute()
+        private static void Complete(TaskCompletionSource<WampResult> tcs, WampResult result, Exception? error)
         {
-            if (_error is null) _tcs!.TrySetResult(_result);
-            else _tcs!.TrySetException(_error);
+            if (error is null) tcs.TrySetResult(result);
+            else tcs.TrySetException(error);
+        }
+
+        /// <summary>An answer handed to the thread pool (one that did not arrive on a reader that runs continuations).</summary>
+        private sealed class Delivery(TaskCompletionSource<WampResult> tcs, WampResult result, Exception? error) : IThreadPoolWorkItem
+        {
+            public void Execute() => Complete(tcs, result, error);
         }
 
         public string Procedure { get; }

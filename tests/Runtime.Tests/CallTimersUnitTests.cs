@@ -50,4 +50,52 @@ public class CallTimersUnitTests
         clock.Advance(TimeSpan.FromSeconds(10));
         Assert.Equal(5, expired.Count);
     }
+
+    [Fact]
+    public void A_limit_used_again_and_again_keeps_its_list_while_one_off_limits_and_lists_past_the_bound_are_dropped()
+    {
+        var clock = new FakeTimeProvider();
+        var expired = new List<string>();
+        using var timers = new CallTimers(clock);
+        var limit = TimeSpan.FromSeconds(30);
+
+        // Calls answered one after the other: each empties the list of the session's default limit.
+        for (int i = 0; i < 100; i++)
+        {
+            var call = new Item("call" + i, expired);
+            timers.Schedule(call, limit);
+            timers.Cancel(call);
+        }
+        Assert.Equal(1, timers.ListCount);
+
+        // The kept list still expires what comes next, when it is due and not before.
+        var late = new Item("late", expired);
+        timers.Schedule(late, limit);
+        clock.Advance(limit - TimeSpan.FromTicks(1));
+        Assert.Empty(expired);
+        clock.Advance(TimeSpan.FromTicks(1));
+        Assert.Equal(["late"], expired);
+        Assert.Equal(1, timers.ListCount);
+
+        // Limits cut short by deadlines are each used once: their lists go as they empty.
+        for (int i = 1; i <= 1_000; i++)
+        {
+            var call = new Item("deadline" + i, expired);
+            timers.Schedule(call, TimeSpan.FromMilliseconds(i));
+            timers.Cancel(call);
+        }
+        Assert.Equal(1, timers.ListCount);
+
+        // Many limits used more than once: only a few empty lists stay.
+        for (int i = 1; i <= 50; i++)
+        {
+            var (first, second) = (new Item("a" + i, expired), new Item("b" + i, expired));
+            timers.Schedule(first, TimeSpan.FromSeconds(i));
+            timers.Schedule(second, TimeSpan.FromSeconds(i));
+            timers.Cancel(first);
+            timers.Cancel(second);
+        }
+        Assert.InRange(timers.ListCount, 1, 8);
+        Assert.Equal(["late"], expired);
+    }
 }

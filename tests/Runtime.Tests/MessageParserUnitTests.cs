@@ -166,4 +166,35 @@ public class MessageParserUnitTests
         Assert.Equal("""[70,1,{},[1]]""", Write(WampPayload.FromJson("[1]")));
         Assert.Equal("""[70,1,{},[],{"a":1}]""", Write(WampPayload.FromJson(null, """{"a":1}""")));
     }
+
+    [Fact]
+    public void A_uri_that_keeps_coming_is_one_string_and_every_uri_reads_as_sent()
+    {
+        var first = Parse("""[48, 1, {}, "com.example.echo"]""");
+        var second = Parse("""[48, 2, {}, "com.example.echo"]""");
+        Assert.Equal("com.example.echo", first.Uri);
+        Assert.Same(first.Uri, second.Uri);
+
+        // Escaped, non-ASCII and long URIs, and URIs sharing a slot, are read exactly.
+        Assert.Equal("com.example.echo", Parse("""[48, 3, {}, "com.example.e\u0063ho"]""").Uri);
+        Assert.Equal("com.exämple.echo", Parse("""[48, 4, {}, "com.exämple.echo"]""").Uri);
+        string longUri = "com." + new string('a', 200);
+        Assert.Equal(longUri, Parse($"[48, 5, {{}}, \"{longUri}\"]").Uri);
+        for (int i = 0; i < 1_000; i++) Assert.Equal("com.example.p" + i, Parse($"[48, {i + 6}, {{}}, \"com.example.p{i}\"]").Uri);
+        Assert.Equal("com.example.echo", Parse("""[48, 9000, {}, "com.example.echo"]""").Uri);
+    }
+
+    [Fact]
+    public void Custom_options_are_copied_byte_for_byte_and_other_keys_are_left_out()
+    {
+        var m = Parse("""[48, 1, {"timeout": 5, "x_deadline": 1234, "disclose_me": true, "x_trace": {"a": [1, "\u00e9"]}, "\u0078_escaped": "v", "xy": 1}, "com.example.echo"]""");
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            m.Dict.WriteCustomOptions(w);
+            w.WriteEndObject();
+        }
+        Assert.Equal("""{"x_deadline":1234,"x_trace":{"a": [1, "\u00e9"]},"x_escaped":"v"}""", Encoding.UTF8.GetString(buffer.WrittenSpan));
+    }
 }

@@ -316,14 +316,7 @@ internal sealed partial class Realm
             w.WriteStartObject();
             if (wantsProgress) w.WriteBoolean("receive_progress"u8, true);
             if (timeoutMs is > 0) w.WriteNumber("timeout"u8, timeoutMs.Value);
-            m.Dict.ForEach(w, static (writer, key, raw) =>
-            {
-                if (key.StartsWith("x_", StringComparison.Ordinal))
-                {
-                    writer.WritePropertyName(key);
-                    writer.WriteRawValue(raw.Span, skipInputValidation: true);
-                }
-            });
+            m.Dict.WriteCustomOptions(w);
             w.WriteEndObject();
         }
         var message = new BackplaneMessage

@@ -134,14 +134,7 @@ internal sealed partial class Realm
             w.Json.WriteString("publisher_authrole"u8, publisher.AuthRole);
         }
         // Custom x_ options (a trace context, say) travel to the subscribers untouched, as x_ CALL options do to callees.
-        publishOptions.ForEach(w.Json, static (writer, key, raw) =>
-        {
-            if (key.StartsWith("x_", StringComparison.Ordinal))
-            {
-                writer.WritePropertyName(key);
-                writer.WriteRawValue(raw.Span, skipInputValidation: true);
-            }
-        });
+        publishOptions.WriteCustomOptions(w.Json);
         w.Json.WriteEndObject();
         // Unpooled: the same frame is queued to every subscriber of the subscription.
         return w.Payload(payload).ToFrame(pooled: false);

@@ -228,14 +228,7 @@ internal sealed partial class Realm
         if (wantsProgress && callee.CalleeProgressiveResults) w.WriteBoolean("receive_progress"u8, true);
         if (timeoutMs is > 0 && callee.CalleeCallTimeout) w.WriteNumber("timeout"u8, timeoutMs.Value);
         // Custom x_ options travel to the callee untouched (deadline and idempotency metadata use them).
-        callOptions.ForEach(w, static (writer, key, raw) =>
-        {
-            if (key.StartsWith("x_", StringComparison.Ordinal))
-            {
-                writer.WritePropertyName(key);
-                writer.WriteRawValue(raw.Span, skipInputValidation: true);
-            }
-        });
+        callOptions.WriteCustomOptions(w);
         w.WriteEndObject();
     }
 

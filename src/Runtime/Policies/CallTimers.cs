@@ -8,8 +8,9 @@ namespace WampContracts;
 /// Items scheduled with the same limit fall due in the order they were scheduled (due = now + limit, read under the
 /// lock), so one first-in, first-out list per limit keeps them sorted for free: scheduling appends, cancelling
 /// unlinks (both O(1), the links live in the items), and the earliest due time is the head of one of the lists. Calls
-/// mostly share a handful of limits (a session's default, a method's); limits cut short by a deadline get lists of
-/// their own, dropped as they empty.
+/// mostly share a handful of limits (a session's default, a method's), whose lists stay when they empty (a call
+/// answered before the next is made empties its list every time); limits cut short by a deadline get lists of their
+/// own, dropped as they empty, as is every list that empties while more than <see cref="KeptLists"/> exist.
 /// </remarks>
 internal sealed class CallTimers : IDisposable
 {
@@ -18,6 +19,15 @@ internal sealed class CallTimers : IDisposable
     private readonly Lock _lock = new();
     private readonly ITimer _timer;
     private long _armedFor = long.MaxValue;
+
+    /// <summary>How many lists are kept while empty, for limits that served more than one item.</summary>
+    private const int KeptLists = 8;
+
+    /// <summary>How many lists exist, empty ones kept for their limit included.</summary>
+    internal int ListCount
+    {
+        get { lock (_lock) return _lists.Count; }
+    }
 
     /// <summary>Told of what an expiry threw (it is never rethrown on the timer's thread).</summary>
     public Action<Exception>? OnExpiryFailed { get; init; }
@@ -54,7 +64,18 @@ internal sealed class CallTimers : IDisposable
     {
         var list = (TimerList)item.TimerList!;
         list.Remove(item);
-        if (list.Head is null) _lists.Remove(list.Limit);
+        if (list.Head is null && !Keeps(list)) _lists.Remove(list.Limit);
+    }
+
+    /// <summary>The limit of the last list dropped as it emptied: seen again, it is a limit in use, whose list stays.</summary>
+    private TimeSpan _lastDropped = TimeSpan.MinValue;
+
+    /// <summary>Whether an empty list stays for the next item of its limit: one of a few limits used more than once.</summary>
+    private bool Keeps(TimerList list)
+    {
+        if ((list.Served > 1 || list.Limit == _lastDropped) && _lists.Count <= KeptLists) return true;
+        _lastDropped = list.Limit;
+        return false;
     }
 
     private void Fire()
@@ -73,7 +94,7 @@ internal sealed class CallTimers : IDisposable
                     (expired ??= []).Add(head);
                 }
                 if (list.Head is { } first) next = Math.Min(next, first.TimerDue);
-                else (emptied ??= []).Add(list.Limit);
+                else if (!Keeps(list)) (emptied ??= []).Add(list.Limit);
             }
             if (emptied is not null) foreach (var limit in emptied) _lists.Remove(limit);
             _armedFor = long.MaxValue;
@@ -110,8 +131,12 @@ internal sealed class CallTimers : IDisposable
         public ITimed? Head { get; private set; }
         private ITimed? _tail;
 
+        /// <summary>How many items this list has held (saturating).</summary>
+        public int Served { get; private set; }
+
         public void Append(ITimed item)
         {
+            if (Served < int.MaxValue) Served++;
             item.TimerList = this;
             item.TimerPrevious = _tail;
             item.TimerNext = null;

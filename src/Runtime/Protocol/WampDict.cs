@@ -76,6 +76,32 @@ public readonly struct WampDict
         }
     }
 
+    /// <summary>
+    /// Writes every top-level entry whose key starts with <c>x_</c> (the custom options WAMP passes on untouched) to
+    /// <paramref name="writer"/>, value byte for byte; allocates nothing for keys written without escapes.
+    /// </summary>
+    internal void WriteCustomOptions(Utf8JsonWriter writer)
+    {
+        if (_json.IsEmpty) return;
+        var reader = new Utf8JsonReader(_json.Span, WampMessageParser.ReaderOptions);
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            bool custom;
+            string? escaped = null;
+            if (!reader.ValueIsEscaped) custom = reader.ValueSpan.StartsWith("x_"u8);
+            else custom = (escaped = reader.GetString()!).StartsWith("x_", StringComparison.Ordinal);
+            ReadOnlySpan<byte> key = reader.ValueSpan;
+            reader.Read();
+            int start = (int)reader.TokenStartIndex;
+            reader.Skip();
+            if (!custom) continue;
+            if (escaped is null) writer.WritePropertyName(key);
+            else writer.WritePropertyName(escaped);
+            writer.WriteRawValue(_json.Span[start..(int)reader.BytesConsumed], skipInputValidation: true);
+        }
+    }
+
     /// <summary>Parses the dictionary into a <see cref="JsonElement"/> (allocates; for diagnostics and rare keys).</summary>
     public JsonElement ToJsonElement()
     {

@@ -168,7 +168,7 @@ internal static class WampMessageParser
                     if (reader.TokenType != JsonTokenType.String)
                         throw new WampProtocolException($"{type} message has a non-string URI at position {i + 1}");
                     CheckEscapes(ref reader);
-                    uri = reader.GetString();
+                    uri = reader.ValueIsEscaped || reader.HasValueSequence ? reader.GetString() : UriStrings.Get(reader.ValueSpan);
                     break;
             }
         }
