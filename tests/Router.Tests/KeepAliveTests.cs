@@ -7,7 +7,7 @@ namespace WampContracts.Router.Tests;
 
 /// <summary>
 /// <see cref="WampRouterOptions.KeepAliveInterval"/> and <see cref="WampRouterOptions.KeepAliveTimeout"/>: a joined
-/// session whose peer answers no WebSocket ping is dropped, one that answers is kept. Kestrel's keepalive runs on the
+/// session whose peer answers no WebSocket ping is dropped, one that answers is kept. The keepalive runs on the
 /// real clock, so this waits real time (about 2 to 4 s with the values below).
 /// </summary>
 public sealed class KeepAliveTests
