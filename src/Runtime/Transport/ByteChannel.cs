@@ -138,12 +138,6 @@ internal sealed class SocketChannel : ByteChannel
 
     public override bool ReadsOnOwnThread => true;
 
-    /// <summary>
-    /// The calling thread may block in reads: it is a connection's own reader thread. Other threads (a handshake on
-    /// the thread pool) hand a read that has to wait to a thread of its own.
-    /// </summary>
-    [ThreadStatic] internal static bool t_mayBlock;
-
     /// <summary>The longest a reader spins for the next message before it sleeps in the kernel.</summary>
     internal static readonly long MaxSpin = Stopwatch.Frequency / 10_000; // 100 µs
 
@@ -156,20 +150,14 @@ internal sealed class SocketChannel : ByteChannel
         if (error == SocketError.Success) return new ValueTask<int>(Arrived(n));
         if (error != SocketError.WouldBlock) return ValueTask.FromException<int>(new IOException($"the connection failed: {error}", new SocketException((int)error)));
         SendBatch.End();
-        if (t_mayBlock)
+        // A connection's own reader thread may block in reads; other threads (a handshake on the thread pool) hand a
+        // read that has to wait to a thread of its own.
+        if (ReaderThread.Current is { } reader)
         {
             if (Spin(buffer) is int spun) return new ValueTask<int>(Arrived(spun));
-            // On a reader thread the wait happens at the bottom of its stack, once the read's callers have returned:
-            // what they last handled (a 4 MiB message, say) is then no longer reachable from a sleeping thread's frames.
-            if (ReaderThread.Current is { } reader) return (_wait ??= new ReadWait(this)).Start(reader, buffer, cancellationToken);
-            try
-            {
-                return new ValueTask<int>(Arrived(ReadBlocking(buffer, cancellationToken)));
-            }
-            catch (Exception e)
-            {
-                return ValueTask.FromException<int>(e);
-            }
+            // The wait happens at the bottom of the reader's stack, once the read's callers have returned: what they
+            // last handled (a 4 MiB message, say) is then no longer reachable from a sleeping thread's frames.
+            return (_wait ??= new ReadWait(this)).Start(reader, buffer, cancellationToken);
         }
         return new ValueTask<int>(Task.Factory.StartNew(static s =>
         {
@@ -334,6 +322,24 @@ internal sealed class SocketChannel : ByteChannel
     {
         Abort();
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// A connection to <paramref name="host"/>:<paramref name="port"/> read by a thread of its own (see
+    /// <see cref="ConnectAsync"/>), or null when the process has none left to give (<see cref="MaxReaderThreads"/>).
+    /// </summary>
+    public static async Task<SocketChannel?> TryConnectOwnAsync(string host, int port, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (!TryReserve()) return null;
+        try
+        {
+            return new SocketChannel(await ConnectAsync(host, port, timeout, cancellationToken).ConfigureAwait(false));
+        }
+        catch
+        {
+            Unreserve();
+            throw;
+        }
     }
 
     /// <summary>

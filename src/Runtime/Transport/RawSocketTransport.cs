@@ -109,21 +109,8 @@ public sealed class RawSocketTransport : IWampTransport, IWampFrameTransport, IW
             ByteChannel? channel = null;
             try
             {
-                if (ownReaderThread && SocketChannel.TryReserve())
-                {
-                    Socket connected;
-                    try
-                    {
-                        connected = await SocketChannel.ConnectAsync(host, port, connectTimeout, timeout.Token).ConfigureAwait(false);
-                    }
-                    catch
-                    {
-                        SocketChannel.Unreserve();
-                        throw;
-                    }
-                    channel = new SocketChannel(connected);
-                }
-                else
+                if (ownReaderThread) channel = await SocketChannel.TryConnectOwnAsync(host, port, connectTimeout, timeout.Token).ConfigureAwait(false);
+                if (channel is null)
                 {
                     var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
                     try

@@ -73,7 +73,6 @@ internal sealed class ReaderThread
     private void Run()
     {
         t_current = this;
-        SocketChannel.t_mayBlock = true;
         while (true)
         {
             if (!_work.TryTake(out var work, IdleLifetime))

@@ -75,20 +75,8 @@ internal static class WebSocketHandshake
     private static async Task<ByteChannel> OpenChannelAsync(Uri url, int port, bool secure, ServerCertificateCheck? check, WampWebSocketOptions options,
         bool ownReaderThread, TimeSpan connectTimeout, CancellationToken cancellationToken)
     {
-        if (!secure && ownReaderThread && SocketChannel.TryReserve())
-        {
-            Socket connected;
-            try
-            {
-                connected = await SocketChannel.ConnectAsync(url.IdnHost, port, connectTimeout, cancellationToken).ConfigureAwait(false);
-            }
-            catch
-            {
-                SocketChannel.Unreserve();
-                throw;
-            }
-            return new SocketChannel(connected);
-        }
+        if (!secure && ownReaderThread && await SocketChannel.TryConnectOwnAsync(url.IdnHost, port, connectTimeout, cancellationToken).ConfigureAwait(false) is { } own)
+            return own;
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
