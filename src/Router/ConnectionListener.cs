@@ -98,6 +98,32 @@ internal abstract class ConnectionListener : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The bound on one connection's handshake: <see cref="WampRouterOptions.HandshakeTimeout"/> on the router's clock
+    /// (<see cref="WampRouterOptions.TimeProvider"/>), or the listener stopping, whichever comes first.
+    /// </summary>
+    protected HandshakeLimit HandshakeBound() => new(Core.Options, Stopping.Token);
+
+    /// <summary>See <see cref="HandshakeBound"/>.</summary>
+    protected sealed class HandshakeLimit : IDisposable
+    {
+        private readonly CancellationTokenSource _timer, _linked;
+
+        public HandshakeLimit(WampRouterOptions options, CancellationToken stopping)
+        {
+            _timer = new CancellationTokenSource(options.HandshakeTimeout, options.TimeProvider);
+            _linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, _timer.Token);
+        }
+
+        public CancellationToken Token => _linked.Token;
+
+        public void Dispose()
+        {
+            _linked.Dispose();
+            _timer.Dispose();
+        }
+    }
+
     /// <summary>The handshake of a connection is over (the session starts, or the connection was refused).</summary>
     protected void HandshakeDone() => Interlocked.Decrement(ref _handshakes);
 

@@ -23,8 +23,7 @@ internal sealed class RawSocketListener(RouterCore core, Socket listener) : Conn
         {
             var options = Core.Options;
             var hello = new byte[4];
-            using var timer = new CancellationTokenSource(options.HandshakeTimeout, options.TimeProvider);
-            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(Stopping.Token, timer.Token))
+            using (var timeout = HandshakeBound())
             {
                 int read = 0;
                 while (read < 4)

@@ -148,8 +148,9 @@ public sealed class WampRouter : IAsyncDisposable
         bool http1 = !http2 && upgrade is { IsUpgradableRequest: true } && HttpMethods.IsGet(context.Request.Method) &&
             headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase);
         var serializer = WampContracts.Serialization.WampSerializer.Json;
+        string? key = http1 ? headers.SecWebSocketKey.ToString() : null;
         var refusal = http1 || http2
-            ? WebSocketUpgrade.Check(_core, _origins, headers.SecWebSocketVersion, http1 ? headers.SecWebSocketKey.ToString() : null, headers.Origin,
+            ? WebSocketUpgrade.Check(_core, _origins, headers.SecWebSocketVersion, key, headers.Origin,
                 headers.SecWebSocketProtocol, out serializer)
             : WebSocketUpgrade.NotAnUpgrade;
         if (refusal is { } refused)
@@ -165,7 +166,7 @@ public sealed class WampRouter : IAsyncDisposable
         {
             context.Response.Headers.Connection = "Upgrade";
             context.Response.Headers.Upgrade = "websocket";
-            context.Response.Headers.SecWebSocketAccept = WebSocketHandshake.AcceptKey(headers.SecWebSocketKey.ToString());
+            context.Response.Headers.SecWebSocketAccept = WebSocketHandshake.AcceptKey(key!);
             stream = await upgrade!.UpgradeAsync().ConfigureAwait(false);
         }
         else

@@ -88,13 +88,6 @@ internal sealed class WebSocketListener(RouterCore core, Socket listener, Router
         await ServeChannelAsync(new StreamChannel(tls)).ConfigureAwait(false);
     }
 
-    private CancellationTokenSource HandshakeBound()
-    {
-        var bound = CancellationTokenSource.CreateLinkedTokenSource(Stopping.Token);
-        bound.CancelAfter(Core.Options.HandshakeTimeout);
-        return bound;
-    }
-
     /// <summary>Reads the upgrade request, answers it, and serves the session; never throws.</summary>
     private async Task ServeChannelAsync(ByteChannel channel)
     {
@@ -110,14 +103,15 @@ internal sealed class WebSocketListener(RouterCore core, Socket listener, Router
                     await RefuseAsync(channel, refused, timeout.Token).ConfigureAwait(false);
                     return;
                 }
-                var check = WebSocketUpgrade.Check(Core, origins, request.Header("Sec-WebSocket-Version"), request.Header("Sec-WebSocket-Key").ToString(),
+                string key = request.Header("Sec-WebSocket-Key").ToString();
+                var check = WebSocketUpgrade.Check(Core, origins, request.Header("Sec-WebSocket-Version"), key,
                     request.Header("Origin"), request.Header("Sec-WebSocket-Protocol"), out var serializer);
                 if (check is { } refusal)
                 {
                     await RefuseAsync(channel, refusal, timeout.Token).ConfigureAwait(false);
                     return;
                 }
-                string accept = WebSocketHandshake.AcceptKey(request.Header("Sec-WebSocket-Key").ToString());
+                string accept = WebSocketHandshake.AcceptKey(key);
                 await channel.WriteAsync(Encoding.ASCII.GetBytes(
                     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
                     $"Sec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Protocol: {serializer.Subprotocol}\r\n\r\n")).ConfigureAwait(false);
@@ -195,11 +189,11 @@ internal sealed class WebSocketListener(RouterCore core, Socket listener, Router
     /// <summary>An HTTP/1.1 request head, read strictly: a refusal for anything that is not a well-formed upgrade.</summary>
     private sealed class UpgradeRequest
     {
-        private readonly Dictionary<string, List<string>> _headers = new(StringComparer.OrdinalIgnoreCase);
+        private readonly Dictionary<string, StringValues> _headers = new(StringComparer.OrdinalIgnoreCase);
 
         public UpgradeRefusal? Refusal { get; private init; }
 
-        public StringValues Header(string name) => _headers.TryGetValue(name, out var values) ? new StringValues([.. values]) : StringValues.Empty;
+        public StringValues Header(string name) => _headers.GetValueOrDefault(name);
 
         public static UpgradeRequest Refused(UpgradeRefusal refusal) => new() { Refusal = refusal };
 
@@ -221,8 +215,7 @@ internal sealed class WebSocketListener(RouterCore core, Socket listener, Router
                 if (colon <= 0 || line[0] is ' ' or '\t' || line.AsSpan(0, colon).ContainsAny(" \t"))
                     return Bad("a header line is not 'Name: value'");
                 string name = line[..colon];
-                if (!request._headers.TryGetValue(name, out var values)) request._headers[name] = values = [];
-                values.Add(line[(colon + 1)..].Trim(' ', '\t'));
+                request._headers[name] = StringValues.Concat(request.Header(name), line[(colon + 1)..].Trim(' ', '\t'));
             }
             bool http11 = start[2] == "HTTP/1.1";
             if (http11 && request.Header("Host").Count != 1) return Bad("an HTTP/1.1 request needs exactly one Host header");
