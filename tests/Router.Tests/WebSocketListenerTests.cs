@@ -1,6 +1,6 @@
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Text;
+using static WampContracts.Router.Tests.RawWebSocket;
 
 namespace WampContracts.Router.Tests;
 
@@ -11,13 +11,6 @@ namespace WampContracts.Router.Tests;
 /// </summary>
 public sealed class WebSocketListenerTests
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
-
-    private static string Upgrade(Uri url, string extra = "", string version = "13", string? key = null) =>
-        $"GET / HTTP/1.1\r\nHost: {url.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-        $"Sec-WebSocket-Key: {key ?? Convert.ToBase64String(RandomNumberGenerator.GetBytes(16))}\r\n" +
-        $"Sec-WebSocket-Version: {version}\r\nSec-WebSocket-Protocol: wamp.2.json\r\n{extra}\r\n";
-
     public static TheoryData<string, int> Refusals() => new()
     {
         { "GET / HTTP/1.1\r\nHost: h\r\n\r\n", 426 },                                        // a plain HTTP request
@@ -43,10 +36,10 @@ public sealed class WebSocketListenerTests
     public async Task A_websocket_version_other_than_13_is_refused_with_426_naming_version_13_and_a_malformed_key_with_400()
     {
         await using var router = await WampRouter.StartAsync(new WampRouterOptions { Port = 0 });
-        string wrongVersion = await SendRawAsync(router.Url!, Encoding.ASCII.GetBytes(Upgrade(router.Url!, version: "8")));
+        string wrongVersion = await SendRawAsync(router.Url!, Encoding.ASCII.GetBytes(UpgradeRequest(router.Url!, version: "8")));
         Assert.StartsWith("HTTP/1.1 426 ", wrongVersion);
         Assert.Contains("Sec-WebSocket-Version: 13", wrongVersion);
-        string badKey = await SendRawAsync(router.Url!, Encoding.ASCII.GetBytes(Upgrade(router.Url!, key: "not-a-key")));
+        string badKey = await SendRawAsync(router.Url!, Encoding.ASCII.GetBytes(UpgradeRequest(router.Url!, key: "not-a-key")));
         Assert.StartsWith("HTTP/1.1 400 ", badKey);
         await JoinsAsync(router);
     }
@@ -59,7 +52,8 @@ public sealed class WebSocketListenerTests
         await client.ConnectAsync(router.Url!.Host, router.Url!.Port).WaitAsync(Bound);
         var stream = client.GetStream();
         await stream.WriteAsync("GET / HTTP/1.1\r\nHost: h\r\n"u8.ToArray()); // and never the blank line
-        Assert.True(await EndsAsync(stream), "the router kept a silent connection past its handshake bound");
+        var closed = DrainUntilClosedAsync(stream);
+        Assert.True(await Task.WhenAny(closed, Task.Delay(Bound)) == closed, "the router kept a silent connection past its handshake bound");
         await JoinsAsync(router);
     }
 
@@ -130,39 +124,6 @@ public sealed class WebSocketListenerTests
         }
     }
 
-    /// <summary>A client frame: FIN and opcode in <paramref name="first"/>, masked unless told otherwise.</summary>
-    private static byte[] Frame(byte first, byte[] payload, bool masked = true)
-    {
-        var header = new List<byte> { first };
-        byte mask = masked ? (byte)0x80 : (byte)0;
-        if (payload.Length < 126) header.Add((byte)(mask | payload.Length));
-        else header.AddRange([(byte)(mask | 126), (byte)(payload.Length >> 8), (byte)payload.Length]);
-        var key = masked ? RandomNumberGenerator.GetBytes(4) : [];
-        header.AddRange(key);
-        var body = payload.ToArray();
-        if (masked) for (int i = 0; i < body.Length; i++) body[i] ^= key[i % 4];
-        return [.. header, .. body];
-    }
-
-    private static async Task<(TcpClient, NetworkStream)> UpgradeAsync(Uri url)
-    {
-        var client = new TcpClient();
-        await client.ConnectAsync(url.Host, url.Port).WaitAsync(Bound);
-        var stream = client.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(Upgrade(url)));
-        Assert.StartsWith("HTTP/1.1 101", await ReadHeadAsync(stream).WaitAsync(Bound));
-        return (client, stream);
-    }
-
-    private static async Task<(TcpClient, NetworkStream)> JoinAsync(Uri url)
-    {
-        var (client, stream) = await UpgradeAsync(url);
-        await stream.WriteAsync(Frame(0x81, """[1, "realm1", {"roles": {"caller": {}}}]"""u8.ToArray()));
-        var (_, welcome) = await ReadFrameAsync(stream);
-        Assert.StartsWith("[2,", Encoding.UTF8.GetString(welcome));
-        return (client, stream);
-    }
-
     private static async Task JoinsAsync(WampRouter router)
     {
         await using var session = await WampSession.ConnectAsync(router.Url!, "realm1").WaitAsync(Bound);
@@ -195,53 +156,6 @@ public sealed class WebSocketListenerTests
             // reset after the answer
         }
         return Encoding.ASCII.GetString(answer.ToArray());
-    }
-
-    private static async Task<bool> EndsAsync(NetworkStream stream)
-    {
-        var buffer = new byte[256];
-        try
-        {
-            while (await stream.ReadAsync(buffer).AsTask().WaitAsync(Bound) > 0)
-            {
-            }
-        }
-        catch (IOException)
-        {
-            // reset: ended as well
-        }
-        return true;
-    }
-
-    private static async Task<string> ReadHeadAsync(NetworkStream stream)
-    {
-        var bytes = new List<byte>();
-        var one = new byte[1];
-        while (bytes.Count < 4 || !(bytes[^4] == '\r' && bytes[^3] == '\n' && bytes[^2] == '\r' && bytes[^1] == '\n'))
-        {
-            if (await stream.ReadAsync(one) == 0 || bytes.Count > 16 * 1024) throw new IOException("the router closed during the handshake");
-            bytes.Add(one[0]);
-        }
-        return Encoding.ASCII.GetString(bytes.ToArray());
-    }
-
-    /// <summary>One server frame (unmasked, as a server's must be): its opcode and payload.</summary>
-    private static async Task<(int Opcode, byte[] Payload)> ReadFrameAsync(NetworkStream stream)
-    {
-        var header = new byte[2];
-        await stream.ReadExactlyAsync(header).AsTask().WaitAsync(Bound);
-        Assert.Equal(0, header[1] & 0x80);
-        long length = header[1] & 0x7F;
-        if (length >= 126)
-        {
-            var ext = new byte[length == 126 ? 2 : 8];
-            await stream.ReadExactlyAsync(ext).AsTask().WaitAsync(Bound);
-            length = 0;
-            foreach (byte b in ext) length = (length << 8) | b;
-        }
-        var payload = new byte[length];
-        await stream.ReadExactlyAsync(payload).AsTask().WaitAsync(Bound);
-        return (header[0] & 0x0F, payload);
     }
 
     private static async Task<List<string>> ReadTextFramesUntilEndAsync(NetworkStream stream)
