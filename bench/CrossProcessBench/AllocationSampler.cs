@@ -12,7 +12,6 @@ namespace WampContracts.Bench;
 internal sealed class AllocationSampler : EventListener
 {
     private const int AllocationTick = 10;
-    private readonly ConcurrentDictionary<string, long> _bytes = new();
     private readonly ConcurrentDictionary<string, int> _samples = new();
 
     private static AllocationSampler? s_sampler;
@@ -40,11 +39,9 @@ internal sealed class AllocationSampler : EventListener
     protected override void OnEventWritten(EventWrittenEventArgs e)
     {
         if (e.EventId != AllocationTick || e.Payload is null || e.PayloadNames is null) return;
-        int type = e.PayloadNames.IndexOf("TypeName"), amount = e.PayloadNames.IndexOf("AllocationAmount");
-        if (type < 0 || amount < 0) return;
-        string name = e.Payload[type] as string ?? "?";
-        _bytes.AddOrUpdate(name, Convert.ToInt64(e.Payload[amount], CultureInfo.InvariantCulture), (_, v) => v + Convert.ToInt64(e.Payload[amount], CultureInfo.InvariantCulture));
-        _samples.AddOrUpdate(name, 1, (_, v) => v + 1);
+        int type = e.PayloadNames.IndexOf("TypeName");
+        if (type < 0) return;
+        _samples.AddOrUpdate(e.Payload[type] as string ?? "?", 1, static (_, v) => v + 1);
     }
 
     private void Write(string path)
