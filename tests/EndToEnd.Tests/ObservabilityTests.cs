@@ -61,7 +61,9 @@ public sealed class ObservabilityTests : IAsyncLifetime
     private const string ConferencesService = "WampContracts.EndToEnd.Tests.IConferences";
 
     private static readonly ActivitySource TestSource = new("WampContracts.EndToEnd.Tests.Observability");
-    private readonly List<Activity> _spans = [];
+    // Spans end on other threads, and sessions of tests running alongside report to this listener too: the exporter's
+    // adds take the same lock as the reads below.
+    private readonly LockedList<Activity> _spans = [];
     private readonly List<Metric> _metrics = [];
     private readonly List<LogRecord> _logs = [];
     private TracerProvider _tracing = null!;
@@ -305,5 +307,14 @@ public sealed class ObservabilityTests : IAsyncLifetime
             if (rpcMethod == method && (service == GatewayService || service == ConferencesService)) points.Add(point);
         }
         return points;
+    }
+
+    /// <summary>A list whose adds lock it, so a reader that holds its lock sees no add in the middle.</summary>
+    private sealed class LockedList<T> : System.Collections.ObjectModel.Collection<T>
+    {
+        protected override void InsertItem(int index, T item)
+        {
+            lock (this) base.InsertItem(index, item);
+        }
     }
 }
