@@ -47,13 +47,14 @@ internal sealed class WebSocketListener(RouterCore core, Socket listener, Router
         if (_tls is null && SocketChannel.TryReserve())
         {
             // Everything of this connection, from the request on, happens on its own thread, whose reads wait in the kernel.
+            var channel = new SocketChannel(socket);
             try
             {
-                return ReaderThread.Start(() => ServeChannelAsync(new SocketChannel(socket)));
+                return ReaderThread.Start(channel, () => ServeChannelAsync(channel));
             }
             catch
             {
-                SocketChannel.Unreserve();
+                channel.Abort();
                 throw;
             }
         }

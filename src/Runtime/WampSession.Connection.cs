@@ -118,10 +118,16 @@ public sealed partial class WampSession
     private void StartReader(Connection connection, int generation)
     {
         using var noFlow = ExecutionContext.IsFlowSuppressed() ? default : ExecutionContext.SuppressFlow();
-        if (connection.Transport is WebSocketConnection { ReadsOnOwnThread: true } or RawSocketTransport { ReadsOnOwnThread: true })
+        var channel = connection.Transport switch
+        {
+            WebSocketConnection websocket => websocket.Channel,
+            RawSocketTransport rawSocket => rawSocket.Channel,
+            _ => null,
+        };
+        if (channel is SocketChannel own)
         {
             // Reads complete on that thread, so the loop runs there to its end (it catches what it can meet).
-            _ = ReaderThread.Start(() => ReceiveLoopAsync(connection, generation))
+            _ = ReaderThread.Start(own, () => ReceiveLoopAsync(connection, generation))
                 .ContinueWith(static (t, s) => ((WampSession)s!)._log.ReceiveFailed(t.Exception!.InnerException!, ((WampSession)s!).Realm),
                     this, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             return;

@@ -150,11 +150,12 @@ internal sealed class SocketChannel : ByteChannel
         if (error == SocketError.Success) return new ValueTask<int>(Arrived(n));
         if (error != SocketError.WouldBlock) return ValueTask.FromException<int>(new IOException($"the connection failed: {error}", new SocketException((int)error)));
         SendBatch.End();
-        // A connection's own reader thread may block in reads; other threads (a handshake on the thread pool) hand a
-        // read that has to wait to a thread of its own.
-        if (ReaderThread.Current is { } reader)
+        // A read that has to wait, waits on the thread whose loop reads this channel, whichever thread asks: code that
+        // runs on another connection's reader (a continuation that opens a connection, say) must not queue this read
+        // behind that connection's own wait. Before a reader is bound (a client's handshake), a thread of its own waits.
+        if (Reader is { } reader)
         {
-            if (Spin(buffer) is int spun) return new ValueTask<int>(Arrived(spun));
+            if (ReferenceEquals(ReaderThread.Current, reader) && Spin(buffer) is int spun) return new ValueTask<int>(Arrived(spun));
             // The wait happens at the bottom of the reader's stack, once the read's callers have returned: what they
             // last handled (a 4 MiB message, say) is then no longer reachable from a sleeping thread's frames.
             return (_wait ??= new ReadWait(this)).Start(reader, buffer, cancellationToken);
@@ -165,6 +166,12 @@ internal sealed class SocketChannel : ByteChannel
             return channel.ReadBlocking(memory, token);
         }, (this, buffer, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default));
     }
+
+    /// <summary>
+    /// The reader thread whose loop reads this channel (<see cref="ReaderThread.Start"/>), rebound when another loop
+    /// takes the connection over; null until one does.
+    /// </summary>
+    public ReaderThread? Reader { get; set; }
 
     private ReadWait? _wait;
 

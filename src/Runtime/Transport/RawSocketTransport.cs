@@ -39,11 +39,11 @@ public sealed class RawSocketTransport : IWampTransport, IWampFrameTransport, IW
     /// <param name="maxReceive">The longest message this side accepts (what it announced, or less); longer ones are reported oversized.</param>
     /// <param name="maxSend">The longest message the peer accepts (what it announced).</param>
     public RawSocketTransport(Socket socket, WampSerializer serializer, int maxReceive, int maxSend)
-        : this(Channel(socket), serializer, maxReceive, maxSend)
+        : this(StreamOver(socket), serializer, maxReceive, maxSend)
     {
     }
 
-    private static StreamChannel Channel(Socket socket)
+    private static StreamChannel StreamOver(Socket socket)
     {
         ArgumentNullException.ThrowIfNull(socket);
         socket.NoDelay = true;
@@ -69,8 +69,8 @@ public sealed class RawSocketTransport : IWampTransport, IWampFrameTransport, IW
     /// <summary>The longest message the peer accepts.</summary>
     public int MaxSendLength => _maxSend;
 
-    /// <summary>Whether reads block the thread that calls them (see <see cref="SocketChannel"/>).</summary>
-    internal bool ReadsOnOwnThread => _channel.ReadsOnOwnThread;
+    /// <summary>The bytes under the frames.</summary>
+    internal ByteChannel Channel => _channel;
 
     /// <summary>The handshake's length exponent for a limit: the smallest L (0-15) with 2^(9+L) at least <paramref name="maxMessageSize"/>.</summary>
     public static int LengthExponent(int maxMessageSize)
@@ -122,7 +122,7 @@ public sealed class RawSocketTransport : IWampTransport, IWampFrameTransport, IW
                         socket.Dispose();
                         throw;
                     }
-                    channel = Channel(socket);
+                    channel = StreamOver(socket);
                 }
                 byte[] hello = [Magic, (byte)(exponent << 4 | serializer.RawSocketId), 0, 0];
                 await channel.WriteAsync(hello).ConfigureAwait(false);

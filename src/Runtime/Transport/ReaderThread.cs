@@ -30,8 +30,12 @@ internal sealed class ReaderThread
     {
     }
 
-    /// <summary>Starts <paramref name="loop"/> on a reader thread; the returned task completes when the loop has ended.</summary>
-    public static Task Start(Func<Task> loop)
+    /// <summary>
+    /// Starts <paramref name="loop"/>, which reads <paramref name="channel"/>, on a reader thread; the returned task
+    /// completes when the loop has ended. From now on the channel's reads that must wait, wait on that thread, whichever
+    /// thread asks (see <see cref="SocketChannel.Reader"/>).
+    /// </summary>
+    public static Task Start(SocketChannel channel, Func<Task> loop)
     {
         ReaderThread? reader = null;
         lock (s_lock)
@@ -45,6 +49,7 @@ internal sealed class ReaderThread
             reader = new ReaderThread();
             new Thread(reader.Run) { IsBackground = true, Name = "WAMP reader" }.UnsafeStart();
         }
+        channel.Reader = reader;
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         reader.Post(() =>
         {

@@ -103,6 +103,9 @@ internal sealed class WebSocketConnection : IWampTransport, IWampFrameTransport,
     /// <summary>Whether reads block the thread that calls them (see <see cref="SocketChannel"/>).</summary>
     public bool ReadsOnOwnThread => _channel.ReadsOnOwnThread;
 
+    /// <summary>The bytes under the frames.</summary>
+    internal ByteChannel Channel => _channel;
+
     // ---------------------------------------------------------------- receiving
 
     public ValueTask<WampReceiveResult> ReceiveAsync(CancellationToken cancellationToken)
