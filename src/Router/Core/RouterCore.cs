@@ -92,6 +92,9 @@ internal sealed partial class RouterCore(WampRouterOptions options)
             else if (await HandshakeAsync(session, stop.Token).ConfigureAwait(false))
             {
                 if (reader is not null) await reader.Return();
+                // From here on each message is handled before the next is read, and what a session keeps is copied
+                // (frames are written at once; the handshake's details, which a session keeps, came before).
+                if (session.Transport is WebSocketConnection websocket) websocket.LendsMessages = true;
                 await ReceiveLoopAsync(session, reader, stop.Token).ConfigureAwait(false);
             }
         }

@@ -108,8 +108,27 @@ internal sealed class WebSocketConnection : IWampTransport, IWampFrameTransport,
 
     // ---------------------------------------------------------------- receiving
 
+    /// <summary>
+    /// When set, a text message that arrived whole in one frame is handed out in place, in the receive buffer, instead
+    /// of in an array of its own: it stays valid until the next <see cref="ReceiveAsync"/> only. For a reader that is
+    /// done with each message before it asks for the next and copies what it keeps (the router's session loop).
+    /// </summary>
+    internal bool LendsMessages { get; set; }
+
+#if DEBUG
+    // The lent message's place in the buffer: overwritten at the next receive, so code that kept it fails its tests.
+    private int _lentStart, _lentLength;
+#endif
+
     public ValueTask<WampReceiveResult> ReceiveAsync(CancellationToken cancellationToken)
     {
+#if DEBUG
+        if (_lentLength > 0)
+        {
+            _in.AsSpan(_lentStart, _lentLength).Fill((byte)'~');
+            _lentLength = 0;
+        }
+#endif
         if (TryReadMessage(out var result)) return new ValueTask<WampReceiveResult>(result);
         return ReceiveMoreAsync(cancellationToken);
     }
@@ -238,10 +257,19 @@ internal sealed class WebSocketConnection : IWampTransport, IWampFrameTransport,
                 {
                     var payload = span.Slice(headerLength, (int)length);
                     if (masked) Mask(payload, mask, 0);
+                    int start = _inStart + headerLength;
                     _inStart += headerLength + (int)length;
-                    result = _binary is null
-                        ? WampReceiveResult.Whole(payload.ToArray())
-                        : WebSocketTransport.Transcoded(_binary, payload, oversized: false);
+                    if (_binary is not null)
+                        result = WebSocketTransport.Transcoded(_binary, payload, oversized: false);
+                    else if (!LendsMessages)
+                        result = WampReceiveResult.Whole(payload.ToArray());
+                    else
+                    {
+                        result = WampReceiveResult.Whole(_in.AsMemory(start, (int)length));
+#if DEBUG
+                        (_lentStart, _lentLength) = (start, (int)length);
+#endif
+                    }
                     return true;
                 }
                 _assembling = true;
