@@ -58,9 +58,11 @@ public sealed partial class WampSession
         IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<WampResult>(cancellationToken);
-        var call = new PendingCall(this, procedure, options, cancellationToken, stream: false);
+        var call = PendingCall.Rent(this, procedure, options, cancellationToken);
+        // Taken before the call starts: once started and answered, the call object goes back to its pool.
+        var task = call.Task;
         StartCall(call, payload, receiveProgress: false, attempt, metadata);
-        return call.Task;
+        return task;
     }
 
     /// <summary>A client span and the call metrics around the interceptors and the CALL (one attempt).</summary>
@@ -118,7 +120,7 @@ public sealed partial class WampSession
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var call = new PendingCall(this, procedure, options ?? WampCallOptions.Default, cancellationToken, stream: true);
+        var call = PendingCall.ForStream(this, procedure, options ?? WampCallOptions.Default, cancellationToken);
         // A client span from the CALL to the stream's end when someone listens (its context goes out with the CALL).
         // An async iterator restores the consumer's Activity.Current after each step, so the span never leaks to it.
         var activity = WampTelemetry.Source.HasListeners()
@@ -195,6 +197,7 @@ public sealed partial class WampSession
         }
         call.WatchCancellation();
         call.UndoIfAlreadyDone();
+        call.Release(); // IMPORTANT: last; the call may be reused from here on
     }
 
     /// <summary>An attempt's limit, most specific first (scope, call, session default), capped by what remains of the ambient deadline.</summary>
@@ -253,52 +256,114 @@ public sealed partial class WampSession
     }
 
     /// <summary>One outstanding CALL. Completes exactly once: RESULT, ERROR, cancellation or session loss.</summary>
+    /// <remarks>
+    /// A plain call's object is reused (<see cref="Rent"/>): it holds nothing of the caller's once its task is complete,
+    /// and goes back to a pool of the process when both the code that started it and the answer that ended it are done
+    /// with it (<see cref="Release"/>). A call that ended any other way than cleanly (its timer or its token fired, a
+    /// cancel was asked) may still be reached by a callback, so it is left to the garbage collector instead.
+    /// </remarks>
     private sealed class PendingCall : PendingRequest, ITimed
     {
         private const int Pending = 0, CancelRequested = 1, Done = 2;
 
-        private readonly WampSession _session;
-        private readonly CancellationToken _token;
-        private readonly TaskCompletionSource<WampResult>? _tcs;
+        /// <summary>The most calls the process keeps for reuse (about 200 bytes each).</summary>
+        internal const int PoolSize = 256;
+
+        private static readonly PendingCall?[] s_pool = new PendingCall?[PoolSize];
+        private static int s_pooled;
+        private static readonly Lock s_poolLock = new();
+
+        private WampSession _session = null!;
+        private CancellationToken _token;
+        // A plain call's task: the builder makes it without a completion source object of its own.
+        private AsyncTaskMethodBuilder<WampResult> _task;
         private CancellationTokenRegistration _registration;
         private ITimer? _graceTimer;
         private int _state;
+        // Who still uses a plain call: the code that starts it, and its end when that was clean (see Release).
+        private int _holds;
 
-        public PendingCall(WampSession session, string procedure, WampCallOptions options, CancellationToken token, bool stream)
+        private PendingCall()
         {
-            _session = session;
-            Procedure = procedure;
-            Options = options;
-            _token = token;
-            if (stream) Stream = Channel.CreateUnbounded<WampResult>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-            // Continuations run where the call completes: on the reader that got the answer (see ReaderGuard), so the
-            // answer costs no hop to another thread; from anywhere else (a timer, a token, a lost connection) they are
-            // handed to the thread pool (Deliver).
-            else _tcs = new TaskCompletionSource<WampResult>();
         }
 
-        /// <summary>Completes the task: at once on a reader that runs continuations, else on the thread pool.</summary>
-        private void Deliver(WampResult result, Exception? error)
+        /// <summary>A plain call, from the pool when it has one.</summary>
+        public static PendingCall Rent(WampSession session, string procedure, WampCallOptions options, CancellationToken token)
         {
-            if (Transport.ReaderGuard.t_inline) Complete(_tcs!, result, error);
-            else ThreadPool.UnsafeQueueUserWorkItem(new Delivery(_tcs!, result, error), preferLocal: false);
+            PendingCall? call = null;
+            lock (s_poolLock)
+                if (s_pooled > 0)
+                {
+                    call = s_pool[--s_pooled];
+                    s_pool[s_pooled] = null;
+                }
+            call ??= new PendingCall();
+            call._session = session;
+            call.Procedure = procedure;
+            call.Options = options;
+            call._token = token;
+            call._holds = 2;
+            _ = call._task.Task; // IMPORTANT: made here, before another thread can complete it
+            return call;
         }
 
-        private static void Complete(TaskCompletionSource<WampResult> tcs, WampResult result, Exception? error)
+        /// <summary>A call whose results go to <see cref="Stream"/> (never reused).</summary>
+        public static PendingCall ForStream(WampSession session, string procedure, WampCallOptions options, CancellationToken token) => new()
         {
-            if (error is null) tcs.TrySetResult(result);
-            else tcs.TrySetException(error);
+            _session = session,
+            Procedure = procedure,
+            Options = options,
+            _token = token,
+            Stream = Channel.CreateUnbounded<WampResult>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true }),
+        };
+
+        /// <summary>One user of a plain call is done with it; the last one puts it back in the pool.</summary>
+        public void Release()
+        {
+            if (Stream is not null || Interlocked.Decrement(ref _holds) != 0) return;
+            _session = null!;
+            Procedure = null!;
+            Options = null!;
+            Connection = null!;
+            _token = default;
+            _task = default;
+            _registration = default;
+            _graceTimer = null;
+            _state = Pending;
+            RequestId = 0;
+            Limit = null;
+            Started = 0;
+            lock (s_poolLock)
+                if (s_pooled < PoolSize) s_pool[s_pooled++] = this;
+        }
+
+        // Continuations run where the call completes: on the reader that got the answer (see ReaderGuard), so the
+        // answer costs no hop to another thread; from anywhere else (a timer, a token, a lost connection) they are
+        // handed to the thread pool (Deliver).
+
+        /// <summary>Completes the task: at once on a reader that runs continuations, else on the thread pool; then lets go of a call that ended cleanly.</summary>
+        private void Deliver(WampResult result, Exception? error, bool clean)
+        {
+            if (Transport.ReaderGuard.t_inline) Complete(result, error, clean);
+            else ThreadPool.UnsafeQueueUserWorkItem(new Delivery(this, result, error, clean), preferLocal: false);
+        }
+
+        private void Complete(WampResult result, Exception? error, bool clean)
+        {
+            if (error is null) _task.SetResult(result);
+            else _task.SetException(error);
+            if (clean) Release();
         }
 
         /// <summary>An answer handed to the thread pool (one that did not arrive on a reader that runs continuations).</summary>
-        private sealed class Delivery(TaskCompletionSource<WampResult> tcs, WampResult result, Exception? error) : IThreadPoolWorkItem
+        private sealed class Delivery(PendingCall call, WampResult result, Exception? error, bool clean) : IThreadPoolWorkItem
         {
-            public void Execute() => Complete(tcs, result, error);
+            public void Execute() => call.Complete(result, error, clean);
         }
 
-        public string Procedure { get; }
+        public string Procedure { get; private set; } = null!;
 
-        public WampCallOptions Options { get; }
+        public WampCallOptions Options { get; private set; } = null!;
 
         public long RequestId { get; set; }
 
@@ -317,9 +382,10 @@ public sealed partial class WampSession
 
         ITimed? ITimed.TimerNext { get; set; }
 
-        public Channel<WampResult>? Stream { get; }
+        public Channel<WampResult>? Stream { get; private init; }
 
-        public Task<WampResult> Task => _tcs!.Task;
+        /// <summary>A plain call's task.</summary>
+        public Task<WampResult> Task => _task.Task;
 
         public void WatchCancellation()
         {
@@ -365,7 +431,7 @@ public sealed partial class WampSession
                 if (Limit is { } limit && Volatile.Read(ref _state) == Pending) _session._timers.Schedule(this, limit);
                 return;
             }
-            if (!TryFinish()) return;
+            if (!TryFinish(out bool clean)) return;
             var result = new WampResult(message.Payload, message.Dict, false);
             if (Stream is not null)
             {
@@ -374,7 +440,7 @@ public sealed partial class WampSession
             }
             else
             {
-                Deliver(result, null);
+                Deliver(result, null, clean);
             }
         }
 
@@ -391,17 +457,24 @@ public sealed partial class WampSession
 
         public override void Fail(Exception error)
         {
-            if (!TryFinish()) return;
+            if (!TryFinish(out bool clean)) return;
             if (Stream is not null) Stream.Writer.TryComplete(error);
-            else Deliver(default, error);
+            else Deliver(default, error, clean);
         }
 
-        private bool TryFinish()
+        /// <summary>
+        /// Ends the call once; <paramref name="clean"/> when nothing else can reach it any more: it was neither being
+        /// canceled nor expiring (a token's callback that runs now is waited for by the registration's disposal).
+        /// </summary>
+        private bool TryFinish(out bool clean)
         {
-            if (Interlocked.Exchange(ref _state, Done) == Done) return false;
+            int previous = Interlocked.Exchange(ref _state, Done);
+            clean = false;
+            if (previous == Done) return false;
             _registration.Dispose();
             _graceTimer?.Dispose();
-            if (Limit is not null) _session._timers.Cancel(this);
+            bool timerStopped = Limit is null || _session._timers.Cancel(this);
+            clean = previous == Pending && timerStopped;
             return true;
         }
 

@@ -86,6 +86,67 @@ public class SessionUnitTests
     }
 
     [Fact]
+    public async Task Calls_answered_in_any_order_each_get_their_own_answer_and_a_finished_calls_token_reaches_no_later_call()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync();
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+
+        // A call with a token ends cleanly; its object may serve the next call. Firing the old token afterwards must
+        // not cancel that next call: no CANCEL goes out, and the next call gets its own result.
+        using var first = new CancellationTokenSource();
+        var one = session.CallAsync("com.example.echo", WampPayload.FromJson("[1]"), cancellationToken: first.Token);
+        router.Send($$"""[50, {{(await router.ReceiveAsync(WampMessageType.Call)).Id1}}, {}, [1]]""");
+        Assert.Equal("[1]", Text((await one.WaitAsync(ScriptedRouter.Bound)).Payload.ArgumentsJson));
+        var two = session.CallAsync("com.example.echo", WampPayload.FromJson("[2]"));
+        var twoCall = await router.ReceiveAsync(WampMessageType.Call);
+        first.Cancel();
+        var three = session.CallAsync("com.example.echo", WampPayload.FromJson("[3]"));
+        Assert.Equal("[3]", Text((await router.ReceiveAsync(WampMessageType.Call)).Payload.ArgumentsJson)); // not a CANCEL
+        router.Send($$"""[50, {{twoCall.Id1}}, {}, [2]]""");
+        Assert.Equal("[2]", Text((await two.WaitAsync(ScriptedRouter.Bound)).Payload.ArgumentsJson));
+        Assert.False(three.IsCompleted);
+
+        // Many at once, answered last first, every third with an ERROR, every fifth canceled by its caller: each
+        // task ends with what was meant for it, over rounds in which finished calls' objects are reused.
+        for (int round = 0; round < 3; round++)
+        {
+            const int N = 60;
+            var tokens = new CancellationTokenSource[N];
+            var calls = new Task<WampResult>[N];
+            var ids = new long[N];
+            for (int i = 0; i < N; i++)
+            {
+                tokens[i] = new CancellationTokenSource();
+                calls[i] = session.CallAsync("com.example.echo", WampPayload.FromJson($"[{i}]"), cancellationToken: tokens[i].Token);
+                var m = await router.ReceiveAsync(WampMessageType.Call);
+                Assert.Equal($"[{i}]", Text(m.Payload.ArgumentsJson));
+                ids[i] = m.Id1;
+            }
+            for (int i = N - 1; i >= 0; i--)
+            {
+                if (i % 5 == 0)
+                {
+                    tokens[i].Cancel();
+                    Assert.Equal(ids[i], (await router.ReceiveAsync(WampMessageType.Cancel)).Id1);
+                }
+                else if (i % 3 == 0) router.Send($$"""[8, 48, {{ids[i]}}, {}, "com.example.error.no", [{{i}}]]""");
+                else router.Send($$"""[50, {{ids[i]}}, {}, [{{i}}]]""");
+            }
+            for (int i = 0; i < N; i++)
+            {
+                if (i % 5 == 0)
+                    await Assert.ThrowsAnyAsync<OperationCanceledException>(() => calls[i].WaitAsync(ScriptedRouter.Bound));
+                else if (i % 3 == 0)
+                    Assert.Equal(i, (await Assert.ThrowsAsync<WampException>(() => calls[i].WaitAsync(ScriptedRouter.Bound))).Args[0].GetInt32());
+                else
+                    Assert.Equal($"[{i}]", Text((await calls[i].WaitAsync(ScriptedRouter.Bound)).Payload.ArgumentsJson));
+                tokens[i].Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task An_error_surfaces_as_WampException_with_uri_args_and_kwargs()
     {
         var (router, session) = await ScriptedRouter.JoinAsync();

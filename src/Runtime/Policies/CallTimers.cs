@@ -52,11 +52,14 @@ internal sealed class CallTimers : IDisposable
         }
     }
 
-    public void Cancel(ITimed item)
+    /// <summary>Stops <paramref name="item"/>'s timer; false when it was not scheduled (never, or it is expiring now).</summary>
+    public bool Cancel(ITimed item)
     {
         lock (_lock)
         {
-            if (item.TimerList is not null) Unlink(item);
+            if (item.TimerList is null) return false;
+            Unlink(item);
+            return true;
         }
     }
 
