@@ -102,10 +102,13 @@ public class SessionUnitTests
         var twoCall = await router.ReceiveAsync(WampMessageType.Call);
         first.Cancel();
         var three = session.CallAsync("com.example.echo", WampPayload.FromJson("[3]"));
-        Assert.Equal("[3]", Text((await router.ReceiveAsync(WampMessageType.Call)).Payload.ArgumentsJson)); // not a CANCEL
+        var threeCall = await router.ReceiveAsync(WampMessageType.Call);
+        Assert.Equal("[3]", Text(threeCall.Payload.ArgumentsJson)); // not a CANCEL
         router.Send($$"""[50, {{twoCall.Id1}}, {}, [2]]""");
         Assert.Equal("[2]", Text((await two.WaitAsync(ScriptedRouter.Bound)).Payload.ArgumentsJson));
         Assert.False(three.IsCompleted);
+        router.Send($$"""[50, {{threeCall.Id1}}, {}, [3]]""");
+        Assert.Equal("[3]", Text((await three.WaitAsync(ScriptedRouter.Bound)).Payload.ArgumentsJson));
 
         // Many at once, answered last first, every third with an ERROR, every fifth canceled by its caller: each
         // task ends with what was meant for it, over rounds in which finished calls' objects are reused.
