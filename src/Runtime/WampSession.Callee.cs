@@ -359,7 +359,7 @@ public sealed partial class WampSession
         {
             EndInvocation(ref observed, invocation, activity, null, null); // a no-op unless something above threw first
             _timers.Cancel(invocation);
-            connection.Invocations.TryRemove(new KeyValuePair<long, WampInvocation>(invocation.RequestId, invocation));
+            connection.Invocations.Remove(invocation);
             cts.Dispose();
         }
     }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using WampContracts.Protocol;
 using WampContracts.Transport;
@@ -37,7 +36,7 @@ public sealed partial class WampSession
         /// Invocations the router sent over this connection and the handler has not answered, by INVOCATION id. The
         /// router numbers them per connection, so they live and die with it: answers of a lost connection go nowhere.
         /// </summary>
-        public ConcurrentDictionary<long, WampInvocation> Invocations { get; } = new();
+        public InvocationTable Invocations { get; } = new();
         public CancellationTokenSource Stopped { get; } = new();
         /// <summary>Completes when the connection's reader has ended (see <see cref="Reader"/>).</summary>
         public Task ReceiveLoop => Reader?.Completion ?? Task.CompletedTask;
@@ -171,7 +170,7 @@ public sealed partial class WampSession
         connection.MarkLost();
         connection.Sender.Complete();
         connection.Pending.CloseAndFailAll(failure);
-        foreach (var invocation in connection.Invocations.Values) invocation.Interrupt("killnowait");
+        foreach (var invocation in connection.Invocations.Snapshot()) invocation.Interrupt("killnowait");
         if (closeGracefully)
         {
             _ = CloseTransportAsync(connection, _options.OperationTimeout, _options.TimeProvider);
@@ -322,4 +321,37 @@ public sealed class WampReconnectPolicy
     public int? MaxAttempts { get; init; }
 
     internal TimeSpan DelayBefore(int attempt) => Backoff.FullJitter(InitialDelay, MaxDelay, Multiplier, attempt);
+}
+
+/// <summary>
+/// A connection's running invocations by INVOCATION id, under one lock (added by the reader, removed by whichever
+/// thread ends the handler): no node object per entry, and an idle connection holds an empty map.
+/// </summary>
+internal sealed class InvocationTable
+{
+    private readonly Dictionary<long, WampInvocation> _map = new();
+    private readonly Lock _lock = new();
+
+    /// <summary>False when an invocation with that id is still running.</summary>
+    public bool TryAdd(long requestId, WampInvocation invocation)
+    {
+        lock (_lock) return _map.TryAdd(requestId, invocation);
+    }
+
+    public bool TryGetValue(long requestId, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out WampInvocation invocation)
+    {
+        lock (_lock) return _map.TryGetValue(requestId, out invocation);
+    }
+
+    /// <summary>Removes <paramref name="invocation"/> only if it is still the entry for its id.</summary>
+    public void Remove(WampInvocation invocation)
+    {
+        lock (_lock)
+            if (_map.TryGetValue(invocation.RequestId, out var found) && ReferenceEquals(found, invocation)) _map.Remove(invocation.RequestId);
+    }
+
+    public WampInvocation[] Snapshot()
+    {
+        lock (_lock) return [.. _map.Values];
+    }
 }
