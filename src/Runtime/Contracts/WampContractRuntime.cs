@@ -31,60 +31,118 @@ public static class WampContractRuntime
     public static T ErrorData<T>(WampException error, string name, JsonTypeInfo<T> type) => error.Payload.GetKeywordArgument(name, type, default!);
 
     /// <summary>Calls a procedure and reads its first positional result as <typeparamref name="T"/>.</summary>
-    public static async Task<T> CallAsync<T>(WampSession session, WampMethodDescriptor method, WampPayload arguments, JsonTypeInfo<T> resultType,
-        string? idempotencyKey, CancellationToken cancellationToken)
-    {
-        var result = await CallWithPoliciesAsync(session, method, arguments, idempotencyKey, cancellationToken).ConfigureAwait(false);
-        return ReadResult(result.Payload, resultType, method);
-    }
+    public static Task<T> CallAsync<T>(WampSession session, WampMethodDescriptor method, WampPayload arguments, JsonTypeInfo<T> resultType,
+        string? idempotencyKey, CancellationToken cancellationToken) =>
+        CallWithPoliciesAsync(session, method, arguments, resultType, idempotencyKey, cancellationToken)!;
 
     /// <summary>Calls a procedure that returns nothing.</summary>
-    public static async Task CallAsync(WampSession session, WampMethodDescriptor method, WampPayload arguments, string? idempotencyKey, CancellationToken cancellationToken) =>
-        await CallWithPoliciesAsync(session, method, arguments, idempotencyKey, cancellationToken).ConfigureAwait(false);
+    public static Task CallAsync(WampSession session, WampMethodDescriptor method, WampPayload arguments, string? idempotencyKey, CancellationToken cancellationToken) =>
+        CallWithPoliciesAsync<object>(session, method, arguments, resultType: null, idempotencyKey, cancellationToken);
 
     /// <summary>
-    /// One logical call: attempts, each limited by its timeout and the ambient deadline, retried on transient failures
-    /// only when the call is safe to repeat (without side effects, idempotent, or keyed; the key stays the same), with
-    /// backoff and within the session's retry budget. Never starts a backoff that cannot end before the deadline.
+    /// One logical call: its first attempt here, and when that fails transiently, the retries (<see cref="RetryAsync{T}"/>).
+    /// The result is read here (default without <paramref name="resultType"/>), so a proxy's call is one small state
+    /// machine: what only a retry needs stays out of it.
     /// </summary>
-    private static async Task<WampResult> CallWithPoliciesAsync(WampSession session, WampMethodDescriptor method, WampPayload arguments,
-        string? idempotencyKey, CancellationToken cancellationToken)
+    private static async Task<T?> CallWithPoliciesAsync<T>(WampSession session, WampMethodDescriptor method, WampPayload arguments,
+        JsonTypeInfo<T>? resultType, string? idempotencyKey, CancellationToken cancellationToken)
     {
         // One key per logical call of an [Idempotent] method: time-ordered and unique (UUIDv7), reused by every retry.
         if (idempotencyKey is null && method.Idempotent) idempotencyKey = Guid.CreateVersion7().ToString();
+        long started = session.Options.TimeProvider.GetTimestamp();
+        // Awaited without throwing: the common, successful call needs no exception frame, and what the call's state
+        // machine keeps is the retry's inputs only.
+        var attempt = FirstAttempt(session, method, arguments, idempotencyKey, cancellationToken);
+        await ((Task)attempt).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (!attempt.IsCompletedSuccessfully)
+            return await AfterFirstFailureAsync(attempt, session, method, arguments, resultType, idempotencyKey, started, cancellationToken).ConfigureAwait(false);
+        session.RetryThrottle.OnSuccess();
+        return resultType is null ? default : ReadResult(attempt.Result.Payload, resultType, method);
+    }
+
+    /// <summary>A first attempt that failed: retried when the failure is transient, else its error as the caller sees it.</summary>
+    private static Task<T?> AfterFirstFailureAsync<T>(Task<WampResult> attempt, WampSession session, WampMethodDescriptor method, WampPayload arguments,
+        JsonTypeInfo<T>? resultType, string? idempotencyKey, long started, CancellationToken cancellationToken)
+    {
+        try
+        {
+            attempt.GetAwaiter().GetResult(); // throws the attempt's own exception, as an await would
+            throw new InvalidOperationException("a failed attempt completed");
+        }
+        catch (Exception e) when (IsTransient(e, PolicyFor(session, method), session.Options.TimeProvider.GetElapsedTime(started)))
+        {
+            return RetryAsync(e, session, method, arguments, resultType, idempotencyKey, started, cancellationToken);
+        }
+        catch (WampException e)
+        {
+            throw WampContractRegistry.Map(e);
+        }
+    }
+
+    /// <summary>The first attempt: a session that is reconnecting gets the chance to finish first (bounded), instead of failing it.</summary>
+    private static Task<WampResult> FirstAttempt(WampSession session, WampMethodDescriptor method, WampPayload arguments, string? idempotencyKey,
+        CancellationToken cancellationToken)
+    {
         var options = OptionsFor(method, idempotencyKey);
-        var policy = WampRetry.Current ?? method.RetryPolicy ?? session.Options.RetryPolicy;
+        return session.IsConnected
+            ? session.CallAsync(method.Uri, arguments, options, method, attempt: 1, cancellationToken)
+            : WaitThenCallAsync(session, method, arguments, options, cancellationToken);
+
+        static async Task<WampResult> WaitThenCallAsync(WampSession session, WampMethodDescriptor method, WampPayload arguments, WampCallOptions? options,
+            CancellationToken cancellationToken)
+        {
+            await WaitForConnectionAsync(session, method, options, cancellationToken).ConfigureAwait(false);
+            return await session.CallAsync(method.Uri, arguments, options, method, attempt: 1, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The attempts after a first one failed transiently with <paramref name="failure"/>: each limited by its timeout and
+    /// the ambient deadline, made only when the call is safe to repeat (without side effects, idempotent, or keyed; the
+    /// key stays the same), with backoff and within the session's retry budget. Never starts a backoff that cannot end
+    /// before the deadline.
+    /// </summary>
+    private static async Task<T?> RetryAsync<T>(Exception failure, WampSession session, WampMethodDescriptor method, WampPayload arguments,
+        JsonTypeInfo<T>? resultType, string? idempotencyKey, long started, CancellationToken cancellationToken)
+    {
+        var options = OptionsFor(method, idempotencyKey);
+        var policy = PolicyFor(session, method);
         // Never repeat what may not be repeated: a call is safe to repeat when a repeat changes nothing (no side effects,
         // so nothing to key or store) or when the callee deduplicates it by its key.
         bool safeToRepeat = idempotencyKey is not null || method.IdempotencyLevel == WampIdempotencyLevel.NoSideEffects;
         int maxAttempts = safeToRepeat ? policy.MaxAttempts : 1;
         var time = session.Options.TimeProvider;
-        long started = time.GetTimestamp();
-        for (int attempt = 1; ; attempt++)
+        for (int attempt = 2; ; attempt++)
         {
+            int failed = attempt - 1;
+            bool budgetAllows = session.RetryThrottle.OnFailureMayRetry();
+            if (failed >= maxAttempts || !budgetAllows || cancellationToken.IsCancellationRequested) throw Final(failure, method, time.GetElapsedTime(started), failed);
+            var backoff = policy.BackoffBefore(failed);
+            if (WampDeadline.Remaining is { } remaining && remaining <= backoff) throw Final(failure, method, time.GetElapsedTime(started), failed);
+            if (backoff > TimeSpan.Zero) await Task.Delay(backoff, time, cancellationToken).ConfigureAwait(false);
+            if (WampTelemetry.Retries.Enabled) WampTelemetry.Retries.Add(1, WampTelemetry.Tags(method, method.Uri));
+            WampResult result;
             try
             {
-                // A session that is reconnecting gets the chance to finish first (bounded), instead of failing the attempt.
                 await WaitForConnectionAsync(session, method, options, cancellationToken).ConfigureAwait(false);
-                var result = await session.CallAsync(method.Uri, arguments, options, method, attempt, cancellationToken).ConfigureAwait(false);
+                result = await session.CallAsync(method.Uri, arguments, options, method, attempt, cancellationToken).ConfigureAwait(false);
                 session.RetryThrottle.OnSuccess();
-                return result;
             }
             catch (Exception e) when (IsTransient(e, policy, time.GetElapsedTime(started)))
             {
-                bool budgetAllows = session.RetryThrottle.OnFailureMayRetry();
-                if (attempt >= maxAttempts || !budgetAllows || cancellationToken.IsCancellationRequested) throw Final(e, method, time.GetElapsedTime(started), attempt);
-                var backoff = policy.BackoffBefore(attempt);
-                if (WampDeadline.Remaining is { } remaining && remaining <= backoff) throw Final(e, method, time.GetElapsedTime(started), attempt);
-                if (backoff > TimeSpan.Zero) await Task.Delay(backoff, time, cancellationToken).ConfigureAwait(false);
-                if (WampTelemetry.Retries.Enabled) WampTelemetry.Retries.Add(1, WampTelemetry.Tags(method, method.Uri));
+                failure = e;
+                continue;
             }
             catch (WampException e)
             {
                 throw WampContractRegistry.Map(e);
             }
+            return resultType is null ? default : ReadResult(result.Payload, resultType, method);
         }
     }
+
+    private static WampRetryPolicy PolicyFor(WampSession session, WampMethodDescriptor method) =>
+        WampRetry.Current ?? method.RetryPolicy ?? session.Options.RetryPolicy;
 
     /// <summary>Transient: the connection was lost (or closed by a router the session reconnects to), an attempt timed out, the router canceled, or the callee is restarting.</summary>
     private static bool IsTransient(Exception e, WampRetryPolicy policy, TimeSpan elapsed) => e switch
