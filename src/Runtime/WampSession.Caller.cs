@@ -269,9 +269,7 @@ public sealed partial class WampSession
         /// <summary>The most calls the process keeps for reuse (about 200 bytes each).</summary>
         internal const int PoolSize = 256;
 
-        private static readonly PendingCall?[] s_pool = new PendingCall?[PoolSize];
-        private static int s_pooled;
-        private static readonly Lock s_poolLock = new();
+        private static readonly ReusePool<PendingCall> s_pool = new(PoolSize);
 
         private WampSession _session = null!;
         private CancellationToken _token;
@@ -290,14 +288,7 @@ public sealed partial class WampSession
         /// <summary>A plain call, from the pool when it has one.</summary>
         public static PendingCall Rent(WampSession session, string procedure, WampCallOptions options, CancellationToken token)
         {
-            PendingCall? call = null;
-            lock (s_poolLock)
-                if (s_pooled > 0)
-                {
-                    call = s_pool[--s_pooled];
-                    s_pool[s_pooled] = null;
-                }
-            call ??= new PendingCall();
+            var call = s_pool.TryTake() ?? new PendingCall();
             call._session = session;
             call.Procedure = procedure;
             call.Options = options;
@@ -333,8 +324,7 @@ public sealed partial class WampSession
             RequestId = 0;
             Limit = null;
             Started = 0;
-            lock (s_poolLock)
-                if (s_pooled < PoolSize) s_pool[s_pooled++] = this;
+            s_pool.Return(this);
         }
 
         // Continuations run where the call completes: on the reader that got the answer (see ReaderGuard), so the
