@@ -8,40 +8,45 @@ namespace WampContracts;
 
 /// <summary>Handles one invocation of a registered procedure and returns its final result.</summary>
 /// <param name="invocation">The arguments and details of the call.</param>
-/// <param name="cancellationToken">Fires when the caller cancels (INTERRUPT), the call's timeout passes, or the session ends.</param>
+/// <param name="cancellationToken">
+/// Fires when the caller cancels (INTERRUPT), the call's timeout passes, or the session ends. Valid while the handler
+/// runs: its source serves a later invocation once the handler has finished.
+/// </param>
 public delegate ValueTask<WampPayload> WampProcedureHandler(WampInvocation invocation, CancellationToken cancellationToken);
 
 /// <summary>One INVOCATION of a registered procedure, as the handler sees it.</summary>
-public sealed class WampInvocation : ITimed
+public sealed class WampInvocation
 {
-    private readonly WampSession _session;
-    private readonly CancellationTokenSource _cts = new();
-    private volatile string? _interruptMode;
+    private const int ReceivesProgress = 1, Interrupted = 2, ByRouter = 4, Ended = 8;
+
+    // The handler's token: from a pool, and back to it once the invocation is over (when nothing can fire it any more).
+    private readonly InvocationCancellation _cancellation;
+    // The forwarded time limit in milliseconds (0 for none; int.MaxValue, some 24 days, stands for any longer one).
+    private readonly int _timeoutMs;
+    // The flags above, changed atomically: whichever of an interrupt and the end comes first, the other sees it.
+    private int _state;
 
     private Dictionary<string, object?>? _items;
 
-    internal WampInvocation(WampSession session, WampSession.Connection connection, long requestId, string procedure, in WampMessage message,
+    internal WampInvocation(WampSession.Connection connection, long requestId, string procedure, in WampMessage message,
         WampMethodDescriptor? method = null)
     {
         Method = method;
-        _session = session;
         Connection = connection;
         RequestId = requestId;
         Payload = message.Payload;
         Details = message.Dict;
         var details = ReadDetails(message.Dict);
         Procedure = details.Procedure ?? procedure;
-        ReceiveProgress = details.ReceiveProgress;
-        Caller = details.Caller;
-        CallerAuthId = details.CallerAuthId;
-        var carried = CallMetadata.FromPayload(message.Payload);
+        if (details.ReceiveProgress) _state = ReceivesProgress;
         // Whatever the peer sent (10^15 ms, a negative number, a float), the limit is a valid span or none.
-        Timeout = TimeLimit.FromWireMilliseconds(details.TimeoutMs is > 0 and var ms ? ms : carried.TimeoutMs);
-        IdempotencyKey = details.IdempotencyKey ?? carried.IdempotencyKey;
-        Arrived = session.Options.TimeProvider.GetTimestamp();
+        long? timeoutMs = details.TimeoutMs is > 0 and var ms ? ms : CallMetadata.FromPayload(message.Payload).TimeoutMs;
+        _timeoutMs = timeoutMs is > 0 and var limit ? (int)Math.Min(limit, int.MaxValue) : 0;
+        Arrived = Session.Options.TimeProvider.GetTimestamp();
+        _cancellation = InvocationCancellation.Rent(this);
     }
 
-    private record struct InvocationDetails(string? Procedure, bool ReceiveProgress, long? Caller, string? CallerAuthId, long? TimeoutMs, string? IdempotencyKey);
+    private record struct InvocationDetails(string? Procedure, bool ReceiveProgress, long? TimeoutMs);
 
     /// <summary>
     /// The keys an invocation uses, in one pass over its details (what <see cref="WampDict"/>'s look-ups would find: the
@@ -58,10 +63,7 @@ public sealed class WampInvocation : ITimed
         {
             int key = reader.ValueTextEquals("procedure"u8) ? 1
                 : reader.ValueTextEquals("receive_progress"u8) ? 2
-                : reader.ValueTextEquals("caller"u8) ? 4
-                : reader.ValueTextEquals("caller_authid"u8) ? 8
-                : reader.ValueTextEquals("timeout"u8) ? 16
-                : reader.ValueTextEquals(CallMetadata.IdempotencyKeyOption) ? 32
+                : reader.ValueTextEquals("timeout"u8) ? 4
                 : 0;
             reader.Read();
             if (key != 0 && (seen & key) == 0)
@@ -71,10 +73,7 @@ public sealed class WampInvocation : ITimed
                 {
                     case 1: d.Procedure = reader.TokenType == JsonTokenType.String ? reader.GetString() : null; break;
                     case 2: d.ReceiveProgress = reader.TokenType == JsonTokenType.True; break;
-                    case 4: d.Caller = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long c) ? c : null; break;
-                    case 8: d.CallerAuthId = reader.TokenType == JsonTokenType.String ? reader.GetString() : null; break;
-                    case 16: d.TimeoutMs = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long t) ? t : null; break;
-                    case 32: d.IdempotencyKey = reader.TokenType == JsonTokenType.String ? reader.GetString() : null; break;
+                    case 4: d.TimeoutMs = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long t) ? t : null; break;
                 }
             }
             reader.Skip();
@@ -85,24 +84,13 @@ public sealed class WampInvocation : ITimed
     /// <summary>The connection that delivered the invocation: its answer goes back on it, or nowhere once it is lost.</summary>
     internal WampSession.Connection Connection { get; }
 
-    long ITimed.TimerDue { get; set; }
-
-    object? ITimed.TimerList { get; set; }
-
-    ITimed? ITimed.TimerPrevious { get; set; }
-
-    ITimed? ITimed.TimerNext { get; set; }
-
-    /// <summary>The forwarded time limit passed: the handler's token fires.</summary>
-    void ITimed.OnExpired() => Interrupt(null);
-
     /// <summary>The idempotency key the caller sent (<c>x_idempotency_key</c>), if any.</summary>
-    public string? IdempotencyKey { get; }
+    public string? IdempotencyKey => Details.GetString(CallMetadata.IdempotencyKeyOption) ?? Carried.IdempotencyKey;
 
     internal long Arrived { get; }
 
     /// <summary>The session that received the invocation.</summary>
-    public WampSession Session => _session;
+    public WampSession Session => Connection.Session;
 
     /// <summary>The INVOCATION request id (router→callee direction).</summary>
     public long RequestId { get; }
@@ -116,13 +104,13 @@ public sealed class WampInvocation : ITimed
     public WampDict Details { get; }
 
     /// <summary>The caller asked for progressive results; <see cref="SendProgressAsync"/> delivers them.</summary>
-    public bool ReceiveProgress { get; }
+    public bool ReceiveProgress => (_state & ReceivesProgress) != 0;
 
     /// <summary>The caller's session id, when the dealer disclosed it.</summary>
-    public long? Caller { get; }
+    public long? Caller => Details.GetInt64("caller"u8);
 
     /// <summary>The caller's <c>authid</c>, when the dealer disclosed the caller.</summary>
-    public string? CallerAuthId { get; }
+    public string? CallerAuthId => Details.GetString("caller_authid"u8);
 
     /// <summary>The caller's <c>authrole</c>, when the dealer disclosed the caller.</summary>
     public string? CallerAuthRole => Details.GetString("caller_authrole"u8);
@@ -135,7 +123,7 @@ public sealed class WampInvocation : ITimed
 
     /// <summary>What remains of the caller's time limit (<see cref="Timeout"/>) now; null when the caller set none.</summary>
     public TimeSpan? RemainingTime => Timeout is { } budget
-        ? TimeSpan.FromTicks(Math.Max(0, (budget - _session.Options.TimeProvider.GetElapsedTime(Arrived)).Ticks))
+        ? TimeSpan.FromTicks(Math.Max(0, (budget - Session.Options.TimeProvider.GetElapsedTime(Arrived)).Ticks))
         : null;
 
     /// <summary>
@@ -162,11 +150,20 @@ public sealed class WampInvocation : ITimed
             : (Carried.TraceParent, Carried.TraceState);
 
     /// <summary>The time limit the dealer forwarded (<c>Details.timeout</c>), if any; the handler's token fires when it passes.</summary>
-    public TimeSpan? Timeout { get; }
+    public TimeSpan? Timeout => _timeoutMs switch
+    {
+        0 => null,
+        int.MaxValue => TimeSpan.MaxValue,
+        var ms => TimeSpan.FromMilliseconds(ms),
+    };
 
-    internal CancellationTokenSource CancellationSource => _cts;
+    /// <summary>When the forwarded time limit passes (a timestamp of the session's time provider), if there is one.</summary>
+    internal long? Due => Timeout is { } limit ? TimeLimit.Due(Session.Options.TimeProvider, Arrived, limit) : null;
 
-    internal string? InterruptMode => _interruptMode;
+    internal InvocationCancellation Cancellation => _cancellation;
+
+    /// <summary>The router interrupted the invocation (INTERRUPT, or the connection was lost), rather than its time limit.</summary>
+    internal bool InterruptedByRouter => (Volatile.Read(ref _state) & ByRouter) != 0;
 
     /// <summary>
     /// Sends a progressive result to the caller. Returns false (sending nothing) when the caller did not ask
@@ -174,7 +171,8 @@ public sealed class WampInvocation : ITimed
     /// </summary>
     public ValueTask<bool> SendProgressAsync(WampPayload progress, CancellationToken cancellationToken = default)
     {
-        if (!ReceiveProgress || _cts.IsCancellationRequested) return ValueTask.FromResult(false);
+        if ((Volatile.Read(ref _state) & (ReceivesProgress | Ended)) != ReceivesProgress || _cancellation.IsCancellationRequested)
+            return ValueTask.FromResult(false);
         var w = WampFrameWriter.Start(WampMessageType.Yield).Id(RequestId);
         w.Json.WriteStartObject();
         w.Json.WriteBoolean("progress"u8, true);
@@ -182,25 +180,74 @@ public sealed class WampInvocation : ITimed
         return ValueTask.FromResult(Connection.Sender.TryEnqueue(w.Payload(progress).ToFrame()));
     }
 
-    /// <param name="mode">The INTERRUPT mode; null when the forwarded time limit passed.</param>
-    internal void Interrupt(string? mode)
+    /// <param name="byRouter">False when the forwarded time limit passed; true for an INTERRUPT or a lost connection.</param>
+    internal void Interrupt(bool byRouter)
     {
-        if (mode is not null) _interruptMode = mode;
+        // An interrupt after the end fires nothing: the token may already serve another invocation (see Finish).
+        if ((Interlocked.Or(ref _state, byRouter ? Interrupted | ByRouter : Interrupted) & Ended) != 0) return;
         try
         {
-            _cts.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // The handler has finished.
+            _cancellation.Cancel();
         }
         catch (Exception e)
         {
             // A callback the handler registered on its token threw: that is the handler's failure, never the
             // caller's (a timer, the reader loop or a disconnection) — log it and go on.
-            _session.Log.HandlerFailed(e, Procedure, RequestId);
+            Session.Log.HandlerFailed(e, Procedure, RequestId);
         }
     }
+
+    /// <summary>
+    /// The invocation is over: its token goes back to the pool when nothing can fire it any more (no interrupt came,
+    /// and its timer, if any, was stopped before it fired); otherwise it is left to the garbage collector.
+    /// </summary>
+    /// <param name="timerStopped">False when the invocation's timer had already fired (or was firing).</param>
+    internal void Finish(bool timerStopped)
+    {
+        if ((Interlocked.Or(ref _state, Ended) & Interrupted) == 0 && timerStopped) _cancellation.Return();
+    }
+}
+
+/// <summary>
+/// A running invocation's token source and its place among the session's timers. It is reused: the token handed to a
+/// handler is valid while the handler runs (as ASP.NET Core's <c>RequestAborted</c>), and may belong to a later
+/// invocation once the handler has finished.
+/// </summary>
+internal sealed class InvocationCancellation : CancellationTokenSource, ITimed
+{
+    private static readonly ReusePool<InvocationCancellation> s_pool = new(256);
+
+    private WampInvocation? _invocation;
+
+    private InvocationCancellation()
+    {
+    }
+
+    public static InvocationCancellation Rent(WampInvocation invocation)
+    {
+        var cancellation = s_pool.TryTake() ?? new InvocationCancellation();
+        cancellation._invocation = invocation;
+        return cancellation;
+    }
+
+    /// <summary>Back to the pool when the token was never fired (a source whose token fired cannot be reset).</summary>
+    public void Return()
+    {
+        _invocation = null;
+        if (TryReset()) s_pool.Return(this);
+        else Dispose();
+    }
+
+    long ITimed.TimerDue { get; set; }
+
+    object? ITimed.TimerList { get; set; }
+
+    ITimed? ITimed.TimerPrevious { get; set; }
+
+    ITimed? ITimed.TimerNext { get; set; }
+
+    /// <summary>The forwarded time limit passed: the handler's token fires.</summary>
+    void ITimed.OnExpired() => _invocation?.Interrupt(byRouter: false);
 }
 
 public sealed partial class WampSession
@@ -284,15 +331,16 @@ public sealed partial class WampSession
                 WampPayload.FromMessage($"this session has no registration {m.Id2}"));
             return;
         }
-        var invocation = new WampInvocation(this, connection, requestId, registration.Procedure, m, registration.Method);
+        var invocation = new WampInvocation(connection, requestId, registration.Procedure, m, registration.Method);
         if (!connection.Invocations.TryAdd(requestId, invocation))
         {
+            invocation.Finish(timerStopped: true);
             // The first invocation with this id keeps running; the router learns its id was reused.
             SendError(connection, WampMessageType.Invocation, requestId, WampUris.InvalidArgument,
                 WampPayload.FromMessage($"INVOCATION reuses request id {requestId} of an invocation still running"));
             return;
         }
-        if (invocation.Timeout is { } budget) _timers.Schedule(invocation, budget);
+        if (invocation.Timeout is { } budget) _timers.Schedule(invocation.Cancellation, budget);
         if (registration.Options.RunsInline)
         {
             // The handler promised not to block: it runs here until it completes or first awaits.
@@ -307,27 +355,26 @@ public sealed partial class WampSession
     private async Task RunInvocationAsync(WampInvocation invocation, WampProcedureHandler handler)
     {
         var connection = invocation.Connection;
-        var cts = invocation.CancellationSource;
-        var time = _options.TimeProvider;
+        var token = invocation.Cancellation.Token;
         // A server span and the call metrics when someone listens; the span is current for the handler, the calls it
         // makes and what is logged about it, and it ends before the answer leaves (so it never outlives the caller's).
         bool observed = WampTelemetry.InvocationsObserved;
         Activity? activity = null;
         try
         {
-            // The caller's budget becomes the handler's deadline: its token fires when the budget is spent, and
-            // every call the handler makes shares what remains (deadline propagation without user code).
-            using var deadline = invocation.Timeout is { } budget ? WampDeadline.Within(budget - time.GetElapsedTime(invocation.Arrived), time) : null;
             if (observed && WampTelemetry.Source.HasListeners()) activity = StartInvocationActivity(invocation);
             // Work whose time ran out while it waited to start is not started at all.
-            cts.Token.ThrowIfCancellationRequested();
-            // A generated stub's target (and any handler behind interceptors) reads its invocation from
-            // WampInvocationContext.Current. Setting an AsyncLocal allocates, so a plain handler, which is given the
-            // invocation as its parameter anyway, goes without.
-            if (invocation.Method is not null || _options.InvocationInterceptors.Count > 0) WampInvocationContext.Set(invocation);
+            token.ThrowIfCancellationRequested();
+            // The invocation becomes ambient (WampInvocationContext.Current) for the handler and all it runs: the caller's
+            // budget is then the deadline every call it makes shares (deadline propagation without user code), and a
+            // generated stub's target (or any handler behind interceptors) reads its invocation there. Setting an
+            // AsyncLocal allocates, so a plain handler of a call without a time limit, which is given the invocation as
+            // its parameter anyway, goes without. It needs no undoing: an async method's changes stay inside it.
+            if (invocation.Timeout is not null || invocation.Method is not null || _options.InvocationInterceptors.Count > 0)
+                WampInvocationContext.Set(invocation);
             WampPayload result = _options.InvocationInterceptors.Count == 0
-                ? await handler(invocation, cts.Token).ConfigureAwait(false)
-                : await InterceptInvocation(invocation, handler, 0, cts.Token).ConfigureAwait(false);
+                ? await handler(invocation, token).ConfigureAwait(false)
+                : await InterceptInvocation(invocation, handler, 0, token).ConfigureAwait(false);
             EndInvocation(ref observed, invocation, activity, null, null);
             connection.Sender.TryEnqueue(WampFrameWriter.Start(WampMessageType.Yield).Id(invocation.RequestId).EmptyDict().Payload(result).ToFrame());
         }
@@ -336,10 +383,10 @@ public sealed partial class WampSession
             EndInvocation(ref observed, invocation, activity, e.Uri, e.Message);
             SendError(connection, WampMessageType.Invocation, invocation.RequestId, e.Uri, e.Payload);
         }
-        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
             // An INTERRUPT or the forwarded timeout ended the work.
-            string uri = invocation.InterruptMode is null && invocation.Timeout is not null ? WampUris.Timeout : WampUris.Canceled;
+            string uri = !invocation.InterruptedByRouter && invocation.Timeout is not null ? WampUris.Timeout : WampUris.Canceled;
             EndInvocation(ref observed, invocation, activity, uri, null);
             SendError(connection, WampMessageType.Invocation, invocation.RequestId, uri, WampPayload.Empty);
         }
@@ -358,9 +405,9 @@ public sealed partial class WampSession
         finally
         {
             EndInvocation(ref observed, invocation, activity, null, null); // a no-op unless something above threw first
-            _timers.Cancel(invocation);
+            bool timerStopped = invocation.Timeout is null || _timers.Cancel(invocation.Cancellation);
             connection.Invocations.Remove(invocation);
-            cts.Dispose();
+            invocation.Finish(timerStopped);
         }
     }
 

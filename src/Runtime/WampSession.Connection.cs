@@ -24,8 +24,10 @@ public sealed partial class WampSession
     /// One transport's worth of a session: its writer and reader loops, and the requests sent over it. A lost
     /// connection fails its own requests; a reconnection starts a new one, so nothing of the old can leak into it.
     /// </summary>
-    internal sealed class Connection(IWampTransport transport)
+    internal sealed class Connection(IWampTransport transport, WampSession session)
     {
+        public WampSession Session { get; } = session;
+
         private int _lost;
 
         public IWampTransport Transport { get; } = transport;
@@ -170,7 +172,7 @@ public sealed partial class WampSession
         connection.MarkLost();
         connection.Sender.Complete();
         connection.Pending.CloseAndFailAll(failure);
-        foreach (var invocation in connection.Invocations.Snapshot()) invocation.Interrupt("killnowait");
+        foreach (var invocation in connection.Invocations.Snapshot()) invocation.Interrupt(byRouter: true);
         if (closeGracefully)
         {
             _ = CloseTransportAsync(connection, _options.OperationTimeout, _options.TimeProvider);
@@ -209,7 +211,7 @@ public sealed partial class WampSession
                 bound.CancelAfter(_options.ConnectTimeout);
                 try
                 {
-                    connection = new Connection(await _reconnectTransport!(bound.Token).ConfigureAwait(false));
+                    connection = new Connection(await _reconnectTransport!(bound.Token).ConfigureAwait(false), this);
                     try
                     {
                         await HandshakeAsync(connection, bound.Token).ConfigureAwait(false);

@@ -160,7 +160,7 @@ public sealed partial class WampSession
                 break;
             case WampMessageType.Interrupt:
                 if (connection.Invocations.TryGetValue(m.Id1, out var invocation))
-                    invocation.Interrupt(m.Dict.GetString("mode"u8) ?? "kill");
+                    invocation.Interrupt(byRouter: true);
                 break;
             case WampMessageType.Event:
                 OnEvent(m);

@@ -26,7 +26,7 @@ public sealed partial class WampSession : IAsyncDisposable
 
     private WampSession(IWampTransport transport, string realm, WampSessionOptions options)
     {
-        _connection = new Connection(transport);
+        _connection = new Connection(transport, this);
         _options = options;
         _log = options.LoggerFactory.CreateLogger(SessionLog.Category);
         _timers = new CallTimers(options.TimeProvider) { OnExpiryFailed = e => _log.TimerFailed(e, realm) };

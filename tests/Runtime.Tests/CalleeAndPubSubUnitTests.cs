@@ -188,6 +188,53 @@ public class CalleeAndPubSubUnitTests
     }
 
     [Fact]
+    public async Task A_finished_invocations_token_never_fires_and_carries_none_of_its_callbacks_into_a_later_invocation()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync();
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        WampInvocation? finished = null;
+        CancellationToken finishedToken = default;
+        int staleCallbacks = 0;
+        await RegisterAsync(router, session, "com.example.quick", (inv, ct) =>
+        {
+            (finished, finishedToken) = (inv, ct);
+            ct.Register(() => Interlocked.Increment(ref staleCallbacks));
+            return ValueTask.FromResult(WampPayload.Empty);
+        });
+        router.Send("""[68, 1, 100, {}]""");
+        Assert.Equal(1, (await router.ReceiveAsync(WampMessageType.Yield)).Id1);
+        // An interrupt that lost the race with the end (the reader found the invocation just before it ended) fires nothing:
+        // the token's source may already serve another invocation.
+        finished!.Interrupt(byRouter: true);
+        Assert.False(finishedToken.IsCancellationRequested);
+        router.Send("""[69, 1, {"mode": "kill"}]"""); // for an invocation that is over: ignored
+        var started = new TaskCompletionSource();
+        var canceled = new TaskCompletionSource();
+        await RegisterAsync(router, session, "com.example.slow", async (inv, ct) =>
+        {
+            started.SetResult();
+            using var reg = ct.Register(() => canceled.SetResult());
+            await Task.Delay(Timeout.Infinite, ct);
+            return default;
+        }, registrationId: 101);
+        // Later invocations, some of which may get the first one's token source again, are interrupted in turn.
+        for (int id = 2; id <= 4; id++)
+        {
+            started = new TaskCompletionSource();
+            canceled = new TaskCompletionSource();
+            router.Send($"[68, {id}, 101, {{}}]");
+            await started.Task.WaitAsync(ScriptedRouter.Bound);
+            router.Send($$"""[69, {{id}}, {"mode": "kill"}]""");
+            await canceled.Task.WaitAsync(ScriptedRouter.Bound);
+            var error = await router.ReceiveAsync(WampMessageType.Error);
+            Assert.Equal((68L, (long)id, "wamp.error.canceled"), (error.Id1, error.Id2, error.Uri));
+        }
+        // (The first token itself may read as canceled by now: its source may have served one of them, as documented.)
+        Assert.Equal(0, staleCallbacks);
+    }
+
+    [Fact]
     public async Task A_forwarded_timeout_cancels_the_handler_and_answers_timeout()
     {
         var clock = new FakeTimeProvider();

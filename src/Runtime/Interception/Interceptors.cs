@@ -117,7 +117,7 @@ public static class WampInvocationContext
     /// <summary>
     /// Inside the target of a generated callee stub (and the invocation interceptors around it; for a handler registered
     /// with <see cref="WampSession.RegisterAsync(string, WampProcedureHandler, WampRegisterOptions?, CancellationToken)"/>,
-    /// which gets the invocation as its parameter, only when the session has interceptors): its invocation, with the procedure, the
+    /// which gets the invocation as its parameter, only when the session has interceptors or the call has a time limit): its invocation, with the procedure, the
     /// caller's session id, <c>authid</c> and <c>authrole</c> (when the dealer discloses the caller), the remaining time,
     /// idempotency key, attempt and metadata. Null elsewhere.
     /// </summary>

@@ -13,7 +13,7 @@ namespace WampContracts;
 /// </code></example>
 public static class WampDeadline
 {
-    private static readonly AsyncLocal<Deadline?> Ambient = new();
+    private static readonly AsyncLocal<Scoped?> Ambient = new();
 
     /// <summary>Starts a scope whose deadline is <paramref name="budget"/> from now, or the enclosing one if that is sooner.</summary>
     public static IDisposable Within(TimeSpan budget, TimeProvider? timeProvider = null)
@@ -21,17 +21,33 @@ public static class WampDeadline
         timeProvider ??= TimeProvider.System;
         long now = timeProvider.GetTimestamp();
         long due = TimeLimit.Due(timeProvider, now, budget);
-        var previous = Ambient.Value;
-        if (previous is not null && previous.TimeProvider == timeProvider && previous.Due <= due) due = previous.Due;
-        return AmbientScope.Enter(Ambient, new Deadline(timeProvider, due));
+        if (Current is { } previous && previous.TimeProvider == timeProvider && previous.Due <= due) due = previous.Due;
+        return AmbientScope.Enter(Ambient, new Scoped(new Deadline(timeProvider, due)));
     }
 
     /// <summary>What remains of the ambient deadline (zero once it has passed), or null outside any scope.</summary>
-    public static TimeSpan? Remaining => Ambient.Value?.Remaining;
+    public static TimeSpan? Remaining => Current?.Remaining;
 
-    internal static Deadline? Current => Ambient.Value;
+    /// <summary>
+    /// The sooner of the innermost scope's deadline and that of the invocation the code runs for (a handler runs
+    /// inside the time limit its caller sent, without a scope object of its own).
+    /// </summary>
+    internal static Deadline? Current
+    {
+        get
+        {
+            var scope = Ambient.Value?.Deadline;
+            if (WampInvocationContext.Current is not { Due: { } due } invocation) return scope;
+            // A scope opened inside the handler already took the invocation's deadline into account.
+            var time = invocation.Session.Options.TimeProvider;
+            return scope is { } s && s.Due <= due && s.TimeProvider == time ? s : new Deadline(time, due);
+        }
+    }
 
-    internal sealed record Deadline(TimeProvider TimeProvider, long Due)
+    /// <summary>A scope's deadline, as the ambient value holds it.</summary>
+    private sealed record Scoped(Deadline Deadline);
+
+    internal readonly record struct Deadline(TimeProvider TimeProvider, long Due)
     {
         public TimeSpan Remaining
         {
