@@ -2,9 +2,71 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Threading.Channels;
+using System.Threading.Tasks.Sources;
 using WampContracts.Protocol;
 
 namespace WampContracts;
+
+/// <summary>
+/// How an attempt of a generated proxy's call ended, once the <see cref="ValueTask"/> it came with has completed (that
+/// await never throws): its result, or the exception it failed with. <see cref="Release"/> when read.
+/// </summary>
+internal interface IAttemptOutcome
+{
+    WampResult Result { get; }
+
+    Exception? Error { get; }
+
+    /// <summary>The outcome has been read: the attempt's objects may be reused from here on.</summary>
+    void Release();
+}
+
+/// <summary>The outcome of an attempt made as a task (with interceptors or telemetry, or after a wait for the connection).</summary>
+internal sealed class TaskAttemptOutcome(Task<WampResult> attempt) : IAttemptOutcome
+{
+    public WampResult Result => attempt.Result;
+
+    public Exception? Error
+    {
+        get
+        {
+            if (attempt.IsCompletedSuccessfully) return null;
+            try
+            {
+                attempt.GetAwaiter().GetResult();
+                return null;
+            }
+            catch (Exception e)
+            {
+                return e;
+            }
+        }
+    }
+
+    public void Release()
+    {
+    }
+
+    /// <summary>Completes with the attempt, whatever its end, without throwing.</summary>
+    public static async ValueTask Settled(Task attempt)
+    {
+        try
+        {
+            await attempt.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        catch (Exception)
+        {
+            // Not reached (suppressed); the outcome reads the attempt's failure.
+        }
+    }
+
+    /// <summary>An attempt that failed before it started.</summary>
+    public static ValueTask Failed(Exception error, out IAttemptOutcome outcome)
+    {
+        outcome = new TaskAttemptOutcome(Task.FromException<WampResult>(error));
+        return ValueTask.CompletedTask;
+    }
+}
 
 /// <summary>A RESULT: the callee's payload and the dealer's details. <see cref="IsProgress"/> marks a progressive result.</summary>
 public readonly struct WampResult
@@ -52,6 +114,37 @@ public sealed partial class WampSession
         if (_options.CallInterceptors.Count == 0 && !WampTelemetry.CallsObserved)
             return SendCall(procedure, payload, options, attempt, WampCallContext.Current, cancellationToken);
         return CallObservedAsync(new WampOutgoingCall(this, procedure, payload, options, method, attempt), cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts the first attempt of a generated proxy's call: the returned task completes (never faulted) when the attempt
+    /// ends, and then <paramref name="outcome"/> tells how. A plain call is itself what is awaited, so the attempt makes
+    /// no task of its own.
+    /// </summary>
+    internal ValueTask StartAttempt(string procedure, WampPayload payload, WampCallOptions? options, WampMethodDescriptor method,
+        CancellationToken cancellationToken, out IAttemptOutcome outcome)
+    {
+        options ??= WampCallOptions.Default;
+        try
+        {
+            if (_options.CallInterceptors.Count > 0 || WampTelemetry.CallsObserved || cancellationToken.IsCancellationRequested)
+            {
+                var task = CallAsync(procedure, payload, options, method, attempt: 1, cancellationToken);
+                outcome = new TaskAttemptOutcome(task);
+                return TaskAttemptOutcome.Settled(task);
+            }
+            var call = PendingCall.RentForOutcome(this, procedure, options, cancellationToken);
+            var settled = call.Settled; // taken before the call starts: it is what the caller awaits
+            StartCall(call, payload, receiveProgress: false, attempt: 1, WampCallContext.Current);
+            outcome = call;
+            return settled;
+        }
+        catch (Exception e)
+        {
+            // Refused before it started (an invalid URI, no time left, no connection): the same outcome as a failed
+            // attempt (a call object that never started is left to the collector).
+            return TaskAttemptOutcome.Failed(e, out outcome);
+        }
     }
 
     private Task<WampResult> SendCall(string procedure, WampPayload payload, WampCallOptions options, int attempt,
@@ -262,7 +355,7 @@ public sealed partial class WampSession
     /// with it (<see cref="Release"/>). A call that ended any other way than cleanly (its timer or its token fired, a
     /// cancel was asked) may still be reached by a callback, so it is left to the garbage collector instead.
     /// </remarks>
-    private sealed class PendingCall : PendingRequest, ITimed
+    private sealed class PendingCall : PendingRequest, ITimed, IValueTaskSource, IAttemptOutcome
     {
         private const int Pending = 0, CancelRequested = 1, Done = 2;
 
@@ -275,6 +368,11 @@ public sealed partial class WampSession
         private CancellationToken _token;
         // A plain call's task: the builder makes it without a completion source object of its own.
         private AsyncTaskMethodBuilder<WampResult> _task;
+        // Or, for a proxy's attempt, its outcome, kept here and awaited on this object itself (no task at all).
+        private ManualResetValueTaskSourceCore<bool> _settled;
+        private WampResult _result;
+        private Exception? _error;
+        private bool _awaitedAsOutcome;
         private CancellationTokenRegistration _registration;
         private ITimer? _graceTimer;
         private int _state;
@@ -298,6 +396,37 @@ public sealed partial class WampSession
             return call;
         }
 
+        /// <summary>
+        /// A plain call whose end is awaited on the call itself (<see cref="Settled"/>) and read from it
+        /// (<see cref="IAttemptOutcome"/>); the reading of the outcome is the third user the call waits for before it
+        /// goes back to the pool.
+        /// </summary>
+        public static PendingCall RentForOutcome(WampSession session, string procedure, WampCallOptions options, CancellationToken token)
+        {
+            var call = s_pool.TryTake() ?? new PendingCall();
+            call._session = session;
+            call.Procedure = procedure;
+            call.Options = options;
+            call._token = token;
+            call._holds = 3;
+            call._awaitedAsOutcome = true;
+            return call;
+        }
+
+        /// <summary>Completes, never faulted, when a call rented with <see cref="RentForOutcome"/> has ended.</summary>
+        public ValueTask Settled => new(this, _settled.Version);
+
+        ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _settled.GetStatus(token);
+
+        void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _settled.OnCompleted(continuation, state, token, flags);
+
+        void IValueTaskSource.GetResult(short token) => _settled.GetResult(token);
+
+        WampResult IAttemptOutcome.Result => _result;
+
+        Exception? IAttemptOutcome.Error => _error;
+
         /// <summary>A call whose results go to <see cref="Stream"/> (never reused).</summary>
         public static PendingCall ForStream(WampSession session, string procedure, WampCallOptions options, CancellationToken token) => new()
         {
@@ -318,6 +447,13 @@ public sealed partial class WampSession
             Connection = null!;
             _token = default;
             _task = default;
+            if (_awaitedAsOutcome)
+            {
+                _settled.Reset(); // the next await's version
+                _result = default;
+                _error = null;
+                _awaitedAsOutcome = false;
+            }
             _registration = default;
             _graceTimer = null;
             _state = Pending;
@@ -340,7 +476,12 @@ public sealed partial class WampSession
 
         private void Complete(WampResult result, Exception? error, bool clean)
         {
-            if (error is null) _task.SetResult(result);
+            if (_awaitedAsOutcome)
+            {
+                (_result, _error) = (result, error);
+                _settled.SetResult(true);
+            }
+            else if (error is null) _task.SetResult(result);
             else _task.SetException(error);
             if (clean) Release();
         }

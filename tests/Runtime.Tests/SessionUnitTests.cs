@@ -150,6 +150,63 @@ public class SessionUnitTests
     }
 
     [Fact]
+    public async Task A_proxys_calls_answered_in_any_order_each_get_their_own_outcome_over_reused_call_objects()
+    {
+        var (router, session) = await ScriptedRouter.JoinAsync();
+        await using var __ = session;
+        await using var _ = router; // disposed first: the session then sees the transport close
+        // What a generated proxy's method does: one logical call through the policies, its first result read as an int.
+        var echo = new WampMethodDescriptor("Echo", "Echo", "com.example.echo");
+        Task<int> Call(int i, CancellationToken token) =>
+            WampContractRuntime.CallAsync(session, echo, WampPayload.FromJson($"[{i}]"), TestJsonContext.Default.Int32, null, token);
+
+        // Refused before it starts (no time left): the outcome of a failed attempt, not a throw from the proxy's method.
+        using (WampDeadline.Within(TimeSpan.Zero))
+        {
+            var refused = Call(-1, default);
+            await Assert.ThrowsAsync<WampTimeoutException>(() => refused.WaitAsync(ScriptedRouter.Bound));
+        }
+
+        // Many at once, answered last first, every third with an ERROR, every fifth canceled by its caller: each
+        // task ends with what was meant for it, over rounds in which finished calls' objects are reused.
+        for (int round = 0; round < 3; round++)
+        {
+            const int N = 60;
+            var tokens = new CancellationTokenSource[N];
+            var calls = new Task<int>[N];
+            var ids = new long[N];
+            for (int i = 0; i < N; i++)
+            {
+                tokens[i] = new CancellationTokenSource();
+                calls[i] = Call(i, tokens[i].Token);
+                var m = await router.ReceiveAsync(WampMessageType.Call);
+                Assert.Equal($"[{i}]", Text(m.Payload.ArgumentsJson));
+                ids[i] = m.Id1;
+            }
+            for (int i = N - 1; i >= 0; i--)
+            {
+                if (i % 5 == 0)
+                {
+                    tokens[i].Cancel();
+                    Assert.Equal(ids[i], (await router.ReceiveAsync(WampMessageType.Cancel)).Id1);
+                }
+                else if (i % 3 == 0) router.Send($$"""[8, 48, {{ids[i]}}, {}, "com.example.error.no", [{{i}}]]""");
+                else router.Send($$"""[50, {{ids[i]}}, {}, [{{i * 10}}]]""");
+            }
+            for (int i = 0; i < N; i++)
+            {
+                if (i % 5 == 0)
+                    await Assert.ThrowsAnyAsync<OperationCanceledException>(() => calls[i].WaitAsync(ScriptedRouter.Bound));
+                else if (i % 3 == 0)
+                    Assert.Equal(i, (await Assert.ThrowsAsync<WampException>(() => calls[i].WaitAsync(ScriptedRouter.Bound))).Args[0].GetInt32());
+                else
+                    Assert.Equal(i * 10, await calls[i].WaitAsync(ScriptedRouter.Bound));
+                tokens[i].Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task An_error_surfaces_as_WampException_with_uri_args_and_kwargs()
     {
         var (router, session) = await ScriptedRouter.JoinAsync();

@@ -1,5 +1,7 @@
 using System.ComponentModel;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
@@ -50,24 +52,26 @@ public static class WampContractRuntime
         // One key per logical call of an [Idempotent] method: time-ordered and unique (UUIDv7), reused by every retry.
         if (idempotencyKey is null && method.Idempotent) idempotencyKey = Guid.CreateVersion7().ToString();
         long started = session.Options.TimeProvider.GetTimestamp();
-        // Awaited without throwing: the common, successful call needs no exception frame, and what the call's state
-        // machine keeps is the retry's inputs only.
-        var attempt = FirstAttempt(session, method, arguments, idempotencyKey, cancellationToken);
-        await ((Task)attempt).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        if (!attempt.IsCompletedSuccessfully)
-            return await AfterFirstFailureAsync(attempt, session, method, arguments, resultType, idempotencyKey, started, cancellationToken).ConfigureAwait(false);
+        // The first attempt is awaited on the call itself, and its outcome read without throwing: the common, successful
+        // call makes no task and no exception frame, and what its state machine keeps is the retry's inputs only.
+        await FirstAttempt(session, method, arguments, idempotencyKey, cancellationToken, out var attempt).ConfigureAwait(false);
+        var error = attempt.Error;
+        var payload = error is null ? attempt.Result.Payload : default;
+        attempt.Release();
+        if (error is not null)
+            return await AfterFirstFailureAsync(error, session, method, arguments, resultType, idempotencyKey, started, cancellationToken).ConfigureAwait(false);
         session.RetryThrottle.OnSuccess();
-        return resultType is null ? default : ReadResult(attempt.Result.Payload, resultType, method);
+        return resultType is null ? default : ReadResult(payload, resultType, method);
     }
 
     /// <summary>A first attempt that failed: retried when the failure is transient, else its error as the caller sees it.</summary>
-    private static Task<T?> AfterFirstFailureAsync<T>(Task<WampResult> attempt, WampSession session, WampMethodDescriptor method, WampPayload arguments,
+    private static Task<T?> AfterFirstFailureAsync<T>(Exception failure, WampSession session, WampMethodDescriptor method, WampPayload arguments,
         JsonTypeInfo<T>? resultType, string? idempotencyKey, long started, CancellationToken cancellationToken)
     {
         try
         {
-            attempt.GetAwaiter().GetResult(); // throws the attempt's own exception, as an await would
-            throw new InvalidOperationException("a failed attempt completed");
+            ExceptionDispatchInfo.Throw(failure); // as an await of the attempt would have
+            throw new UnreachableException();
         }
         catch (Exception e) when (IsTransient(e, PolicyFor(session, method), session.Options.TimeProvider.GetElapsedTime(started)))
         {
@@ -80,13 +84,14 @@ public static class WampContractRuntime
     }
 
     /// <summary>The first attempt: a session that is reconnecting gets the chance to finish first (bounded), instead of failing it.</summary>
-    private static Task<WampResult> FirstAttempt(WampSession session, WampMethodDescriptor method, WampPayload arguments, string? idempotencyKey,
-        CancellationToken cancellationToken)
+    private static ValueTask FirstAttempt(WampSession session, WampMethodDescriptor method, WampPayload arguments, string? idempotencyKey,
+        CancellationToken cancellationToken, out IAttemptOutcome attempt)
     {
         var options = OptionsFor(method, idempotencyKey);
-        return session.IsConnected
-            ? session.CallAsync(method.Uri, arguments, options, method, attempt: 1, cancellationToken)
-            : WaitThenCallAsync(session, method, arguments, options, cancellationToken);
+        if (session.IsConnected) return session.StartAttempt(method.Uri, arguments, options, method, cancellationToken, out attempt);
+        var task = WaitThenCallAsync(session, method, arguments, options, cancellationToken);
+        attempt = new TaskAttemptOutcome(task);
+        return TaskAttemptOutcome.Settled(task);
 
         static async Task<WampResult> WaitThenCallAsync(WampSession session, WampMethodDescriptor method, WampPayload arguments, WampCallOptions? options,
             CancellationToken cancellationToken)
