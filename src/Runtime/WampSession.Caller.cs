@@ -386,12 +386,7 @@ public sealed partial class WampSession
         /// <summary>A plain call, from the pool when it has one.</summary>
         public static PendingCall Rent(WampSession session, string procedure, WampCallOptions options, CancellationToken token)
         {
-            var call = s_pool.TryTake() ?? new PendingCall();
-            call._session = session;
-            call.Procedure = procedure;
-            call.Options = options;
-            call._token = token;
-            call._holds = 2;
+            var call = Take(session, procedure, options, token, holds: 2);
             _ = call._task.Task; // IMPORTANT: made here, before another thread can complete it
             return call;
         }
@@ -403,13 +398,19 @@ public sealed partial class WampSession
         /// </summary>
         public static PendingCall RentForOutcome(WampSession session, string procedure, WampCallOptions options, CancellationToken token)
         {
+            var call = Take(session, procedure, options, token, holds: 3);
+            call._awaitedAsOutcome = true;
+            return call;
+        }
+
+        private static PendingCall Take(WampSession session, string procedure, WampCallOptions options, CancellationToken token, int holds)
+        {
             var call = s_pool.TryTake() ?? new PendingCall();
             call._session = session;
             call.Procedure = procedure;
             call.Options = options;
             call._token = token;
-            call._holds = 3;
-            call._awaitedAsOutcome = true;
+            call._holds = holds;
             return call;
         }
 

@@ -110,18 +110,29 @@ public class SessionUnitTests
         router.Send($$"""[50, {{threeCall.Id1}}, {}, [3]]""");
         Assert.Equal("[3]", Text((await three.WaitAsync(ScriptedRouter.Bound)).Payload.ArgumentsJson));
 
-        // Many at once, answered last first, every third with an ERROR, every fifth canceled by its caller: each
-        // task ends with what was meant for it, over rounds in which finished calls' objects are reused.
+        await AnsweredInAnyOrderAsync(router,
+            (i, token) => session.CallAsync("com.example.echo", WampPayload.FromJson($"[{i}]"), cancellationToken: token),
+            result => Text(result.Payload.ArgumentsJson), i => $"[{i}]");
+    }
+
+    /// <summary>
+    /// Many calls at once, answered last first, every third with an ERROR, every fifth canceled by its caller: each
+    /// task ends with what was meant for it (<paramref name="expected"/> of its index, read by <paramref name="read"/>),
+    /// over rounds in which finished calls' objects are reused.
+    /// </summary>
+    private static async Task AnsweredInAnyOrderAsync<T, TValue>(ScriptedRouter router, Func<int, CancellationToken, Task<T>> call,
+        Func<T, TValue> read, Func<int, TValue> expected)
+    {
         for (int round = 0; round < 3; round++)
         {
             const int N = 60;
             var tokens = new CancellationTokenSource[N];
-            var calls = new Task<WampResult>[N];
+            var calls = new Task<T>[N];
             var ids = new long[N];
             for (int i = 0; i < N; i++)
             {
                 tokens[i] = new CancellationTokenSource();
-                calls[i] = session.CallAsync("com.example.echo", WampPayload.FromJson($"[{i}]"), cancellationToken: tokens[i].Token);
+                calls[i] = call(i, tokens[i].Token);
                 var m = await router.ReceiveAsync(WampMessageType.Call);
                 Assert.Equal($"[{i}]", Text(m.Payload.ArgumentsJson));
                 ids[i] = m.Id1;
@@ -143,7 +154,7 @@ public class SessionUnitTests
                 else if (i % 3 == 0)
                     Assert.Equal(i, (await Assert.ThrowsAsync<WampException>(() => calls[i].WaitAsync(ScriptedRouter.Bound))).Args[0].GetInt32());
                 else
-                    Assert.Equal($"[{i}]", Text((await calls[i].WaitAsync(ScriptedRouter.Bound)).Payload.ArgumentsJson));
+                    Assert.Equal(expected(i), read(await calls[i].WaitAsync(ScriptedRouter.Bound)));
                 tokens[i].Dispose();
             }
         }
@@ -167,43 +178,7 @@ public class SessionUnitTests
             await Assert.ThrowsAsync<WampTimeoutException>(() => refused.WaitAsync(ScriptedRouter.Bound));
         }
 
-        // Many at once, answered last first, every third with an ERROR, every fifth canceled by its caller: each
-        // task ends with what was meant for it, over rounds in which finished calls' objects are reused.
-        for (int round = 0; round < 3; round++)
-        {
-            const int N = 60;
-            var tokens = new CancellationTokenSource[N];
-            var calls = new Task<int>[N];
-            var ids = new long[N];
-            for (int i = 0; i < N; i++)
-            {
-                tokens[i] = new CancellationTokenSource();
-                calls[i] = Call(i, tokens[i].Token);
-                var m = await router.ReceiveAsync(WampMessageType.Call);
-                Assert.Equal($"[{i}]", Text(m.Payload.ArgumentsJson));
-                ids[i] = m.Id1;
-            }
-            for (int i = N - 1; i >= 0; i--)
-            {
-                if (i % 5 == 0)
-                {
-                    tokens[i].Cancel();
-                    Assert.Equal(ids[i], (await router.ReceiveAsync(WampMessageType.Cancel)).Id1);
-                }
-                else if (i % 3 == 0) router.Send($$"""[8, 48, {{ids[i]}}, {}, "com.example.error.no", [{{i}}]]""");
-                else router.Send($$"""[50, {{ids[i]}}, {}, [{{i * 10}}]]""");
-            }
-            for (int i = 0; i < N; i++)
-            {
-                if (i % 5 == 0)
-                    await Assert.ThrowsAnyAsync<OperationCanceledException>(() => calls[i].WaitAsync(ScriptedRouter.Bound));
-                else if (i % 3 == 0)
-                    Assert.Equal(i, (await Assert.ThrowsAsync<WampException>(() => calls[i].WaitAsync(ScriptedRouter.Bound))).Args[0].GetInt32());
-                else
-                    Assert.Equal(i * 10, await calls[i].WaitAsync(ScriptedRouter.Bound));
-                tokens[i].Dispose();
-            }
-        }
+        await AnsweredInAnyOrderAsync(router, Call, result => result, i => i);
     }
 
     [Fact]
