@@ -263,9 +263,14 @@ public sealed partial class RedisBackplane : IWampBackplane
                 if (restored)
                 {
                     // Just (re)connected: every live node is taken as it is (after an outage, the others renew their
-                    // heartbeats within one interval; none is declared dead for having been unable to).
-                    known = live;
-                    SetAvailable(true);
+                    // heartbeats within one interval; none is declared dead for having been unable to). Back only once
+                    // this node hears the channel again: what a node sends as it comes back (its registrations, a
+                    // request for everyone's) then reaches every node that came back before it, and their answers reach it.
+                    if (_redis!.GetSubscriber().IsConnected(_channel))
+                    {
+                        known = live;
+                        SetAvailable(true);
+                    }
                 }
                 else
                 {

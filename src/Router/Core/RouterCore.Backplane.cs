@@ -132,10 +132,13 @@ internal sealed partial class RouterCore : IWampBackplaneHost
             return;
         }
         var claims = new List<(string Key, string Policy)>();
-        foreach (var realm in _realms.Values) realm.TryRun(claims, static (r, c) =>
+        foreach (var realm in _realms.Values) realm.TryRun((claims, backplane), static (r, s) =>
         {
             r.OnBackplaneRestored();
-            c.AddRange(r.LocalClaims());
+            s.claims.AddRange(r.LocalClaims());
+            // Told as well as asked: a node that came back earlier (and asked before this one could hear) learns this
+            // node's registrations from this, and this node learns its registrations from the answer to the request.
+            r.SendRegistrations(s.backplane, 0);
         });
         _ = ClaimAgainAsync(backplane, claims);
         SendSyncRequest(0);
