@@ -81,7 +81,16 @@ public sealed class RawSocketFuzzTests(ITestOutputHelper output)
             {
                 // The router already closed this connection.
             }
-            bool alive = !cut && await UntilMarkerAsync(client, marker++);
+            bool alive;
+            try
+            {
+                alive = !cut && await UntilMarkerAsync(client, marker++);
+            }
+            catch (TimeoutException e)
+            {
+                // The frame to replay by hand: the router neither answered the marker nor closed within the bound.
+                throw new TimeoutException($"No answer to the marker and no close after frame {answered + closed} ({frame.Length} bytes): {Convert.ToHexString(frame)}", e);
+            }
             if (alive)
             {
                 answered++;
