@@ -70,6 +70,31 @@ public class FrameSenderUnitTests
     }
 
     [Fact]
+    public async Task Completing_a_sender_writes_the_frames_a_readers_batch_deferred_without_waiting_for_the_batch_to_end()
+    {
+        var transport = new RecordingTransport();
+        var sender = new FrameSender();
+        var run = sender.RunAsync(transport, CancellationToken.None);
+        var batch = new SendBatch();
+        SendBatch.Begin(batch);
+        try
+        {
+            // An ABORT queued inside a reader's batch waits for the batch's end...
+            Assert.True(sender.TryEnqueue(Frame("[3]")));
+            Assert.Empty(transport.Sent);
+            // ...unless the session ends first: its last frames leave as it completes.
+            sender.Complete();
+            Assert.Equal(["[3]"], transport.Sent);
+            await run.WaitAsync(Bound);
+        }
+        finally
+        {
+            SendBatch.End(); // the batch's end finds nothing more to write
+        }
+        Assert.Equal(["[3]"], transport.Sent);
+    }
+
+    [Fact]
     public async Task Frames_of_concurrent_senders_are_written_one_at_a_time_and_each_sender_s_in_order()
     {
         // Every third send completes asynchronously, so writing passes between threads.

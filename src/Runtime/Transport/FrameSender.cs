@@ -78,13 +78,24 @@ internal sealed class FrameSender
     /// <summary>Stops accepting frames; what is queued is still written, then <see cref="RunAsync"/> returns.</summary>
     public void Complete()
     {
+        bool write;
         lock (_lock)
         {
             _completed = true;
             // The writer ends the loop once it has written the rest (or RunAsync starts it and it does).
-            if (_writing || _queue.Count > 0) return;
+            if (_writing || (_queue.Count > 0 && _transport is null)) return;
+            if (_queue.Count > 0)
+            {
+                // Frames a reader's batch deferred (an ABORT, a GOODBYE): the last ones leave now, not whenever that
+                // batch ends (it may belong to a thread that reads nothing more for a while); the batch's end finds
+                // nothing left to write.
+                _deferredBy = null;
+                _writing = true;
+            }
+            write = _writing;
         }
-        _done.TrySetResult();
+        if (write) Write();
+        else _done.TrySetResult();
     }
 
     /// <summary>
