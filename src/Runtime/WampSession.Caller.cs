@@ -47,18 +47,8 @@ internal sealed class TaskAttemptOutcome(Task<WampResult> attempt) : IAttemptOut
     {
     }
 
-    /// <summary>Completes with the attempt, whatever its end, without throwing.</summary>
-    public static async ValueTask Settled(Task attempt)
-    {
-        try
-        {
-            await attempt.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
-        catch (Exception)
-        {
-            // Not reached (suppressed); the outcome reads the attempt's failure.
-        }
-    }
+    /// <summary>Completes with the attempt, whatever its end, without throwing (the outcome reads the failure).</summary>
+    public static async ValueTask Settled(Task attempt) => await attempt.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
 
     /// <summary>An attempt that failed before it started.</summary>
     public static ValueTask Failed(Exception error, out IAttemptOutcome outcome)
@@ -110,11 +100,13 @@ public sealed partial class WampSession
     {
         if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<WampResult>(cancellationToken);
         options ??= WampCallOptions.Default;
-        // The common case allocates nothing for interception or telemetry.
-        if (_options.CallInterceptors.Count == 0 && !WampTelemetry.CallsObserved)
+        if (CallsGoStraightToTheWire)
             return SendCall(procedure, payload, options, attempt, WampCallContext.Current, cancellationToken);
         return CallObservedAsync(new WampOutgoingCall(this, procedure, payload, options, method, attempt), cancellationToken);
     }
+
+    /// <summary>No call interceptors and nobody listening to call telemetry: the common case allocates nothing for either.</summary>
+    private bool CallsGoStraightToTheWire => _options.CallInterceptors.Count == 0 && !WampTelemetry.CallsObserved;
 
     /// <summary>
     /// Starts the first attempt of a generated proxy's call: the returned task completes (never faulted) when the attempt
@@ -127,7 +119,7 @@ public sealed partial class WampSession
         options ??= WampCallOptions.Default;
         try
         {
-            if (_options.CallInterceptors.Count > 0 || WampTelemetry.CallsObserved || cancellationToken.IsCancellationRequested)
+            if (!CallsGoStraightToTheWire || cancellationToken.IsCancellationRequested)
             {
                 var task = CallAsync(procedure, payload, options, method, attempt: 1, cancellationToken);
                 outcome = new TaskAttemptOutcome(task);

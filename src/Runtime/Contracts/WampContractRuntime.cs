@@ -68,19 +68,11 @@ public static class WampContractRuntime
     private static Task<T?> AfterFirstFailureAsync<T>(Exception failure, WampSession session, WampMethodDescriptor method, WampPayload arguments,
         JsonTypeInfo<T>? resultType, string? idempotencyKey, long started, CancellationToken cancellationToken)
     {
-        try
-        {
-            ExceptionDispatchInfo.Throw(failure); // as an await of the attempt would have
-            throw new UnreachableException();
-        }
-        catch (Exception e) when (IsTransient(e, PolicyFor(session, method), session.Options.TimeProvider.GetElapsedTime(started)))
-        {
-            return RetryAsync(e, session, method, arguments, resultType, idempotencyKey, started, cancellationToken);
-        }
-        catch (WampException e)
-        {
-            throw WampContractRegistry.Map(e);
-        }
+        if (IsTransient(failure, PolicyFor(session, method), session.Options.TimeProvider.GetElapsedTime(started)))
+            return RetryAsync(failure, session, method, arguments, resultType, idempotencyKey, started, cancellationToken);
+        if (failure is WampException e) throw WampContractRegistry.Map(e);
+        ExceptionDispatchInfo.Throw(failure); // as an await of the attempt would have
+        throw new UnreachableException();
     }
 
     /// <summary>The first attempt: a session that is reconnecting gets the chance to finish first (bounded), instead of failing it.</summary>

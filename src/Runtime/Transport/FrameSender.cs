@@ -84,15 +84,14 @@ internal sealed class FrameSender
             _completed = true;
             // The writer ends the loop once it has written the rest (or RunAsync starts it and it does).
             if (_writing || (_queue.Count > 0 && _transport is null)) return;
-            if (_queue.Count > 0)
+            // Frames left now were deferred by a reader's batch (an ABORT, a GOODBYE): they leave at once, not whenever
+            // that batch ends (it may belong to a thread that reads nothing more for a while); its end finds nothing left.
+            write = _queue.Count > 0;
+            if (write)
             {
-                // Frames a reader's batch deferred (an ABORT, a GOODBYE): the last ones leave now, not whenever that
-                // batch ends (it may belong to a thread that reads nothing more for a while); the batch's end finds
-                // nothing left to write.
                 _deferredBy = null;
                 _writing = true;
             }
-            write = _writing;
         }
         if (write) Write();
         else _done.TrySetResult();
