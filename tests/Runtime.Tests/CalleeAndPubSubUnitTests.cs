@@ -170,21 +170,36 @@ public class CalleeAndPubSubUnitTests
         var (router, session) = await ScriptedRouter.JoinAsync();
         await using var __ = session;
         await using var _ = router; // disposed first: the session then sees the transport close
-        var started = new TaskCompletionSource();
-        var canceled = new TaskCompletionSource();
-        await RegisterAsync(router, session, "com.example.slow", async (inv, ct) =>
+        var slow = new Interruptible();
+        await RegisterAsync(router, session, "com.example.slow", slow.Handler);
+        await slow.InterruptAsync(router, id: 3, registrationId: 100);
+    }
+
+    /// <summary>A handler that runs until its token fires; <see cref="InterruptAsync"/> drives one invocation of it.</summary>
+    private sealed class Interruptible
+    {
+        private TaskCompletionSource _started = new(), _canceled = new();
+
+        public WampProcedureHandler Handler => async (inv, ct) =>
         {
-            started.SetResult();
+            var canceled = _canceled;
+            _started.SetResult();
             using var reg = ct.Register(() => canceled.SetResult());
             await Task.Delay(Timeout.Infinite, ct);
             return default;
-        });
-        router.Send("""[68, 3, 100, {}]""");
-        await started.Task.WaitAsync(ScriptedRouter.Bound);
-        router.Send("""[69, 3, {"mode": "kill"}]""");
-        await canceled.Task.WaitAsync(ScriptedRouter.Bound);
-        var error = await router.ReceiveAsync(WampMessageType.Error);
-        Assert.Equal((68L, 3L, "wamp.error.canceled"), (error.Id1, error.Id2, error.Uri));
+        };
+
+        /// <summary>INVOCATION <paramref name="id"/>, then INTERRUPT once the handler runs: its token fires, and the router is answered canceled.</summary>
+        public async Task InterruptAsync(ScriptedRouter router, long id, long registrationId)
+        {
+            (_started, _canceled) = (new(), new());
+            router.Send($"[68, {id}, {registrationId}, {{}}]");
+            await _started.Task.WaitAsync(ScriptedRouter.Bound);
+            router.Send($$"""[69, {{id}}, {"mode": "kill"}]""");
+            await _canceled.Task.WaitAsync(ScriptedRouter.Bound);
+            var error = await router.ReceiveAsync(WampMessageType.Error);
+            Assert.Equal((68L, id, "wamp.error.canceled"), (error.Id1, error.Id2, error.Uri));
+        }
     }
 
     [Fact]
@@ -209,27 +224,10 @@ public class CalleeAndPubSubUnitTests
         finished!.Interrupt(byRouter: true);
         Assert.False(finishedToken.IsCancellationRequested);
         router.Send("""[69, 1, {"mode": "kill"}]"""); // for an invocation that is over: ignored
-        var started = new TaskCompletionSource();
-        var canceled = new TaskCompletionSource();
-        await RegisterAsync(router, session, "com.example.slow", async (inv, ct) =>
-        {
-            started.SetResult();
-            using var reg = ct.Register(() => canceled.SetResult());
-            await Task.Delay(Timeout.Infinite, ct);
-            return default;
-        }, registrationId: 101);
+        var slow = new Interruptible();
+        await RegisterAsync(router, session, "com.example.slow", slow.Handler, registrationId: 101);
         // Later invocations, some of which may get the first one's token source again, are interrupted in turn.
-        for (int id = 2; id <= 4; id++)
-        {
-            started = new TaskCompletionSource();
-            canceled = new TaskCompletionSource();
-            router.Send($"[68, {id}, 101, {{}}]");
-            await started.Task.WaitAsync(ScriptedRouter.Bound);
-            router.Send($$"""[69, {{id}}, {"mode": "kill"}]""");
-            await canceled.Task.WaitAsync(ScriptedRouter.Bound);
-            var error = await router.ReceiveAsync(WampMessageType.Error);
-            Assert.Equal((68L, (long)id, "wamp.error.canceled"), (error.Id1, error.Id2, error.Uri));
-        }
+        for (int id = 2; id <= 4; id++) await slow.InterruptAsync(router, id, registrationId: 101);
         // (The first token itself may read as canceled by now: its source may have served one of them, as documented.)
         Assert.Equal(0, staleCallbacks);
     }
