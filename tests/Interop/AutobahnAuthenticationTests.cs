@@ -72,7 +72,7 @@ public sealed class AutobahnAuthenticationTests : IAsyncLifetime
         Assert.Equal((grantedId, grantedRole, method, "static"), Identity(joined));
 
         var refused = await RunPythonAsync(method, authId, wrong);
-        Assert.Equal("wamp.error.not_authorized", refused.GetProperty("refused").GetString());
+        Assert.Equal("wamp.error.not_authorized", refused.Field("refused").GetString());
     }
 
     [Theory]
@@ -83,7 +83,7 @@ public sealed class AutobahnAuthenticationTests : IAsyncLifetime
         Assert.Equal((grantedId, grantedRole, method, "static"), Identity(joined));
 
         var refused = await Peers.RunJsAuthAsync(_router.Url!, method, authId, wrong);
-        Assert.Equal("wamp.error.not_authorized", refused.GetProperty("refused").GetString());
+        Assert.Equal("wamp.error.not_authorized", refused.Field("refused").GetString());
     }
 
     [Fact]
@@ -91,7 +91,7 @@ public sealed class AutobahnAuthenticationTests : IAsyncLifetime
     {
         // The realm lists no anonymous access: an Autobahn session without authenticators offers only anonymous.
         var refused = (await Peers.RunPythonAsync(_router.Url!, "whoami")).Single();
-        Assert.Equal("wamp.error.no_matching_auth_method", refused.GetProperty("refused").GetString());
+        Assert.Equal("wamp.error.no_matching_auth_method", refused.Field("refused").GetString());
     }
 
     [Fact]
@@ -115,6 +115,6 @@ public sealed class AutobahnAuthenticationTests : IAsyncLifetime
     private static (string?, string?, string?, string?) Identity(JsonElement e)
     {
         Assert.False(e.TryGetProperty("refused", out var reason), $"refused: {reason}");
-        return (e.GetProperty("authid").GetString(), e.GetProperty("authrole").GetString(), e.GetProperty("authmethod").GetString(), e.GetProperty("authprovider").GetString());
+        return (e.Field("authid").GetString(), e.Field("authrole").GetString(), e.Field("authmethod").GetString(), e.Field("authprovider").GetString());
     }
 }

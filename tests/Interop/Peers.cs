@@ -65,6 +65,13 @@ internal static class Peers
     public static PeerProcess StartPython(Uri url, params string[] scenario) =>
         PeerProcess.Start("/usr/bin/python3", ["caller.py", "--url", url.ToString(), .. scenario], TimeSpan.FromSeconds(40), Directory);
 
+    /// <summary>The field <paramref name="name"/> of a peer's JSON line; a line without it fails with the whole line.</summary>
+    public static JsonElement Field(this JsonElement line, string name)
+    {
+        Assert.True(line.TryGetProperty(name, out var value), $"no \"{name}\" in the peer's line {line.GetRawText()}");
+        return value;
+    }
+
     public static List<JsonElement> ParseLines(string log) =>
         log.Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
 }

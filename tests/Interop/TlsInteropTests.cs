@@ -45,8 +45,8 @@ public sealed class TlsInteropTests : IAsyncLifetime
         int exit = await python.WaitForExitAsync(Peers.Bound);
         Assert.True(exit == 0 && python.Log.Contains("DONE"), $"tls_caller.py failed (exit {exit}):\n{python.Log}");
         var line = Peers.ParseLines(python.Log).Single();
-        Assert.Equal("hello over TLS", line.GetProperty("result").GetString());
-        Assert.StartsWith("TLSv1.", line.GetProperty("tls").GetString());
+        Assert.Equal("hello over TLS", line.Field("result").GetString());
+        Assert.StartsWith("TLSv1.", line.Field("tls").GetString());
     }
 
     [Fact]
