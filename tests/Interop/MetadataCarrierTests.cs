@@ -62,7 +62,7 @@ public sealed class MetadataCarrierTests : IAsyncLifetime
             seen.TrySetResult((inv.Timeout, inv.IdempotencyKey));
             return ValueTask.FromResult(WampPayload.Empty);
         });
-        await caller.CallAsync("com.example.limit", WampPayload.FromJson("[1]"), new WampCallOptions { Timeout = TimeSpan.FromMilliseconds(1500), IdempotencyKey = "k1" }).WaitAsync(Peers.Bound);
-        Assert.Equal((TimeSpan.FromMilliseconds(1500), "k1"), await seen.Task.WaitAsync(Peers.Bound));
+        await caller.CallAsync("com.example.limit", WampPayload.FromJson("[1]"), new WampCallOptions { Timeout = TimeSpan.FromMilliseconds(15_000), IdempotencyKey = "k1" }).WaitAsync(Peers.Bound);
+        Assert.Equal((TimeSpan.FromMilliseconds(15_000), "k1"), await seen.Task.WaitAsync(Peers.Bound));
     }
 }

@@ -10,7 +10,7 @@ Scenarios:
   whoami                       print the session's authid, authrole, authmethod and authprovider
   get ID                       call com.example.conferences.get(ID)
   timeout MS TIMEOUT           call com.example.slow(MS) with CALL.Options.timeout = TIMEOUT
-  cancel MODE                  call com.example.slow(3000), then CANCEL with MODE (skip|kill|killnowait) after 100 ms
+  cancel MODE                  call com.example.slow(30000), then CANCEL with MODE (skip|kill|killnowait) after 100 ms
   progress N                   call com.example.import(N) asking for progressive results
   repeat PROCEDURE N           call PROCEDURE N times, one after the other
   subscribe TOPIC N            print the first N events of TOPIC
@@ -70,7 +70,7 @@ async def scenario(session):
         emit(**await call_timed(session, "com.example.slow", int(p[0]), options=CallOptions(timeout=int(p[1]))))
     elif opts.scenario == "cancel":
         start = time.monotonic()
-        pending = session.call("com.example.slow", 3000)
+        pending = session.call("com.example.slow", 30000)
         request_id = max(session._call_reqs)
         await asyncio.sleep(0.1)
         # Autobahn|Python's own cancel sends no mode; send the CANCEL with the mode under test.
