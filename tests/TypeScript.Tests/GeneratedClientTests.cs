@@ -154,7 +154,15 @@ public sealed partial class GeneratedClientTests(ITestOutputHelper output) : IAs
         public Task<Ticket> Register(int conferenceId, Attendee attendee, string? requestId = null, CancellationToken cancellationToken = default) =>
             inner.Register(conferenceId, attendee, requestId, cancellationToken);
 
-        public Task<string> Report(int id, CancellationToken cancellationToken = default) => inner.Report(id, cancellationToken);
+        /// <summary>
+        /// Far longer than any limit the script gives it (the sample's takes 1 s): the limit, deadline and abort steps
+        /// end it through its token, so a machine busy enough to hold the timers back cannot turn them into an answer.
+        /// </summary>
+        public async Task<string> Report(int id, CancellationToken cancellationToken = default)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(30), cancellationToken);
+            return $"report for {id}";
+        }
     }
 
     private sealed class Listener : IConferenceEvents

@@ -65,7 +65,7 @@ async function main (): Promise<void> {
     `get(999) threw ${error.uri} ${JSON.stringify(error.args)} ${JSON.stringify(error.kwargs)}`)
   console.log(`PASS not_found ${error.name}: ${error.message}`)
 
-  // [Timeout(200)]: the callee takes 1 s; the call fails at its limit.
+  // [Timeout(200)]: the callee takes 30 s; the call fails at its limit.
   const started = performance.now()
   let timeout: unknown = null
   try {
@@ -77,11 +77,11 @@ async function main (): Promise<void> {
   check(timeout instanceof WampTimeoutError, `report(123) ended with ${String(timeout)}`)
   const t = timeout as WampTimeoutError
   check(t.limitMs === 200 && t.attempts === 1 && t.procedure === 'com.example.conferences.report', `report(123): ${t.message}`)
-  check(elapsed >= 195 && elapsed < 1000, `report(123) failed after ${elapsed} ms, not at its 200 ms limit`)
+  check(elapsed >= 195 && elapsed < 10000, `report(123) failed after ${elapsed} ms, not at its 200 ms limit`)
   console.log(`PASS timeout after ${Math.round(elapsed)} ms: ${t.message}`)
 
   // An AbortSignal cancels the call (CANCEL killnowait, as a .NET CancellationToken does) and rejects with its reason.
-  // The callee takes 1 s: the abort comes while the call is in flight.
+  // The callee takes 30 s: the abort comes while the call is in flight.
   const controller = new AbortController()
   const aborted = conferences.report(7, controller.signal)
   setTimeout(() => controller.abort(), 50)
@@ -120,7 +120,7 @@ async function main (): Promise<void> {
   const updated = new Promise<Conference>(resolve => { onUpdated = resolve })
   const subscription = await events.onUpdated(conference => { if (conference.id === 7) onUpdated(conference) })
   const changed: Conference = await conferences.update(7, 'Bergen')
-  const event = await within(updated, 5000, 'the updated event')
+  const event = await within(updated, 30000, 'the updated event')
   check(event.name === 'NDC Oslo' && event.where === 'Bergen' && event.id === 7 && changed.where === 'Bergen', `updated event ${JSON.stringify(event)}`)
   await subscription.unsubscribe()
   console.log(`PASS event ${JSON.stringify(event)}`)
