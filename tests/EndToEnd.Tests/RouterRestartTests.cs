@@ -61,9 +61,11 @@ public sealed class RouterRestartTests(ITestOutputHelper output)
             {
                 Reconnect = new WampReconnectPolicy { InitialDelay = TimeSpan.FromMilliseconds(50), MaxDelay = TimeSpan.FromMilliseconds(250) },
                 // What a deployment that restarts its router sets: a caller may be back before the callee has
-                // registered again, so five attempts over a few hundred milliseconds (gRPC's cap), and a budget for
-                // the four calls in flight to retry at each restart (the default, 10 tokens, allows a burst of five).
-                RetryPolicy = new WampRetryPolicy { MaxAttempts = 5, InitialBackoff = TimeSpan.FromMilliseconds(200) },
+                // registered again, so five attempts over a second or more (gRPC's cap), a restart window that
+                // covers a slow start of the new router (it counts from a call's first attempt, made before the
+                // stop), and a budget for the four calls in flight to retry at each restart (the default, 10 tokens,
+                // allows a burst of five).
+                RetryPolicy = new WampRetryPolicy { MaxAttempts = 5, InitialBackoff = TimeSpan.FromMilliseconds(500), CalleeRestartWindow = Bound },
                 RetryBudget = new WampRetryBudget { MaxTokens = 100 },
             };
             var ledger = new Ledger();
