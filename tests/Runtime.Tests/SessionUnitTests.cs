@@ -66,14 +66,14 @@ public class SessionUnitTests
         await using var __ = session;
         await using var _ = router; // disposed first: the session then sees the transport close
 
-        var first = session.CallAsync("com.example.conferences.get", WampPayload.FromJson("[123]"), new WampCallOptions { Timeout = TimeSpan.FromMilliseconds(2000) });
+        var first = session.CallAsync("com.example.conferences.get", WampPayload.FromJson("[123]"), new WampCallOptions { Timeout = TimeSpan.FromMilliseconds(60_000) });
         var second = session.CallAsync("com.example.echo");
         var call1 = await router.ReceiveAsync(WampMessageType.Call);
         var call2 = await router.ReceiveAsync(WampMessageType.Call);
         Assert.Equal((1L, 2L), (call1.Id1, call2.Id1));
         Assert.Equal("com.example.conferences.get", call1.Uri);
         Assert.Equal("[123]", Text(call1.Payload.ArgumentsJson));
-        Assert.Equal(2000, call1.Dict.GetInt64("timeout"u8));
+        Assert.Equal(60000, call1.Dict.GetInt64("timeout"u8));
         Assert.Equal(30000, call2.Dict.GetInt64("timeout"u8)); // the session's default limit
 
         // Results may come back in any order.
