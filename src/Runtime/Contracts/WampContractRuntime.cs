@@ -68,8 +68,9 @@ public static class WampContractRuntime
     private static Task<T?> AfterFirstFailureAsync<T>(Exception failure, WampSession session, WampMethodDescriptor method, WampPayload arguments,
         JsonTypeInfo<T>? resultType, string? idempotencyKey, long started, CancellationToken cancellationToken)
     {
-        if (IsTransient(failure, PolicyFor(session, method), session.Options.TimeProvider.GetElapsedTime(started)))
-            return RetryAsync(failure, session, method, arguments, resultType, idempotencyKey, started, cancellationToken);
+        var policy = PolicyFor(session, method);
+        if (IsTransient(failure, policy, session.Options.TimeProvider.GetElapsedTime(started)))
+            return RetryAsync(failure, policy, session, method, arguments, resultType, idempotencyKey, started, cancellationToken);
         if (failure is WampException e) throw WampContractRegistry.Map(e);
         ExceptionDispatchInfo.Throw(failure); // as an await of the attempt would have
         throw new UnreachableException();
@@ -81,16 +82,17 @@ public static class WampContractRuntime
     {
         var options = OptionsFor(method, idempotencyKey);
         if (session.IsConnected) return session.StartAttempt(method.Uri, arguments, options, method, cancellationToken, out attempt);
-        var task = WaitThenCallAsync(session, method, arguments, options, cancellationToken);
+        var task = AttemptAsync(session, method, arguments, options, 1, cancellationToken);
         attempt = new TaskAttemptOutcome(task);
         return TaskAttemptOutcome.Settled(task);
+    }
 
-        static async Task<WampResult> WaitThenCallAsync(WampSession session, WampMethodDescriptor method, WampPayload arguments, WampCallOptions? options,
-            CancellationToken cancellationToken)
-        {
-            await WaitForConnectionAsync(session, method, options, cancellationToken).ConfigureAwait(false);
-            return await session.CallAsync(method.Uri, arguments, options, method, attempt: 1, cancellationToken).ConfigureAwait(false);
-        }
+    /// <summary>One attempt as a task: after waiting (bounded) for a session that is not connected yet or reconnecting.</summary>
+    private static async Task<WampResult> AttemptAsync(WampSession session, WampMethodDescriptor method, WampPayload arguments, WampCallOptions? options,
+        int attempt, CancellationToken cancellationToken)
+    {
+        await WaitForConnectionAsync(session, method, options, cancellationToken).ConfigureAwait(false);
+        return await session.CallAsync(method.Uri, arguments, options, method, attempt, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -99,11 +101,10 @@ public static class WampContractRuntime
     /// key stays the same), with backoff and within the session's retry budget. Never starts a backoff that cannot end
     /// before the deadline.
     /// </summary>
-    private static async Task<T?> RetryAsync<T>(Exception failure, WampSession session, WampMethodDescriptor method, WampPayload arguments,
-        JsonTypeInfo<T>? resultType, string? idempotencyKey, long started, CancellationToken cancellationToken)
+    private static async Task<T?> RetryAsync<T>(Exception failure, WampRetryPolicy policy, WampSession session, WampMethodDescriptor method,
+        WampPayload arguments, JsonTypeInfo<T>? resultType, string? idempotencyKey, long started, CancellationToken cancellationToken)
     {
         var options = OptionsFor(method, idempotencyKey);
-        var policy = PolicyFor(session, method);
         // Never repeat what may not be repeated: a call is safe to repeat when a repeat changes nothing (no side effects,
         // so nothing to key or store) or when the callee deduplicates it by its key.
         bool safeToRepeat = idempotencyKey is not null || method.IdempotencyLevel == WampIdempotencyLevel.NoSideEffects;
@@ -121,8 +122,7 @@ public static class WampContractRuntime
             WampResult result;
             try
             {
-                await WaitForConnectionAsync(session, method, options, cancellationToken).ConfigureAwait(false);
-                result = await session.CallAsync(method.Uri, arguments, options, method, attempt, cancellationToken).ConfigureAwait(false);
+                result = await AttemptAsync(session, method, arguments, options, attempt, cancellationToken).ConfigureAwait(false);
                 session.RetryThrottle.OnSuccess();
             }
             catch (Exception e) when (IsTransient(e, policy, time.GetElapsedTime(started)))
@@ -162,7 +162,7 @@ public static class WampContractRuntime
         _ => e,
     };
 
-    /// <summary>Before a retry, waits for a reconnecting session, bounded by the attempt's limit.</summary>
+    /// <summary>Before an attempt, waits for a session that has not joined yet or is reconnecting, bounded by the attempt's limit.</summary>
     private static async Task WaitForConnectionAsync(WampSession session, WampMethodDescriptor method, WampCallOptions? options, CancellationToken cancellationToken)
     {
         if (session.IsConnected) return;
